@@ -1,0 +1,104 @@
+// Package provider defines what the sync core needs from a mail provider
+// (IMAP today; Gmail API and Microsoft Graph later). It owns no storage and
+// no policy: a provider lists folders and streams what changed in each one.
+package provider
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Folder roles, from SPECIAL-USE flags or well-known names.
+const (
+	RoleInbox   = "inbox"
+	RoleSent    = "sent"
+	RoleArchive = "archive"
+	RoleDrafts  = "drafts"
+	RoleTrash   = "trash"
+	RoleJunk    = "junk"
+	RoleAll     = "all"
+)
+
+// Folder is one folder of a mailbox.
+type Folder struct {
+	Name string // provider path, e.g. "INBOX" or "Sent"
+	Role string // one of the Role constants, or "" for a user folder
+}
+
+// SkippedByDefault reports whether the folder is left out unless the user
+// picks it: drafts, trash and junk never hold conversations worth a CRM.
+// The "all mail" folder is skipped too: it duplicates every other folder.
+func (f Folder) SkippedByDefault() bool {
+	switch f.Role {
+	case RoleDrafts, RoleTrash, RoleJunk, RoleAll:
+		return true
+	}
+	return false
+}
+
+// Message is one message as the provider holds it.
+type Message struct {
+	ID           string // provider id, unique within the folder (IMAP: the UID in decimal)
+	Raw          []byte // the RFC 5322 message; nil for a flag-only update
+	Flags        []string
+	InternalDate time.Time
+}
+
+// FolderRequest asks a provider to bring one folder up to date.
+type FolderRequest struct {
+	Folder Folder
+	// Cursor is the opaque position stored after the last applied batch;
+	// "" means the folder was never synced.
+	Cursor string
+	// Refetch lists ids to fetch again whatever the cursor says (for
+	// example messages a removed blocklist entry had kept out).
+	Refetch []string
+	// BatchSize bounds the number of messages in one Batch (0: provider default).
+	BatchSize int
+}
+
+// Batch is one unit of change. The core applies a batch, and stores its
+// Cursor, in one transaction: a crash between batches loses nothing.
+type Batch struct {
+	// Reset means the ids stored for this folder are no longer valid
+	// (IMAP UIDVALIDITY changed): the core forgets them before applying
+	// the rest of the batch; messages are matched again by Message-ID.
+	Reset bool
+	// Listing, when non-nil, is the complete set of ids in the folder at
+	// the time of the batch. Stored ids missing from it were deleted.
+	Listing []string
+	// Listed is how many messages the folder holds on the server (-1: unknown).
+	Listed int
+	// Removed lists ids deleted since the cursor (providers with deltas).
+	Removed []string
+	// Messages are new messages (Raw set) or flag updates (Raw nil).
+	Messages []Message
+	// Cursor is the position to store once this batch is applied.
+	Cursor string
+}
+
+// ApplyFunc applies one batch; an error stops the folder sync.
+type ApplyFunc func(ctx context.Context, b Batch) error
+
+// Mailbox is a connected, logged-in session with one mailbox.
+type Mailbox interface {
+	// Folders lists the selectable folders with their roles.
+	Folders(ctx context.Context) ([]Folder, error)
+	// SyncFolder streams the changes of one folder since req.Cursor to
+	// apply, in order, in bounded batches. It always sends at least one
+	// batch (possibly empty) so the core can record the listing and cursor.
+	SyncFolder(ctx context.Context, req FolderRequest, apply ApplyFunc) error
+	// Close ends the session.
+	Close() error
+}
+
+// Sentinel errors callers branch on. Providers wrap them with context.
+var (
+	// ErrAuth means the server rejected the credentials: the account
+	// needs its owner's attention, retrying will not help.
+	ErrAuth = errors.New("authentication failed")
+	// ErrUnreachable means the server could not be reached (DNS, TCP,
+	// TLS handshake): transient, retry with backoff.
+	ErrUnreachable = errors.New("server unreachable")
+)
