@@ -1,0 +1,362 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Account statuses, as the contract names them.
+const (
+	StatusNotSynced  = "not_synced"
+	StatusImporting  = "importing"
+	StatusActive     = "active"
+	StatusFailedAuth = "failed_auth"
+	StatusFailed     = "failed"
+)
+
+// Account is a connected mailbox with its channel (settings and sync state).
+type Account struct {
+	ID          string
+	WorkspaceID string
+	MemberID    string
+	MemberEmail string
+	Provider    string
+	Handle      string
+	Aliases     []string
+	Host        string
+	Port        int
+	Security    string
+	Username    string
+	Secret      string // sealed credentials
+
+	ChannelID       string
+	Visibility      string
+	AutoCreate      string
+	ExcludeGroup    bool
+	ExcludePersonal bool
+	Folders         []string // picked folders; empty = default set
+	Status          string
+	LastError       string
+	LastSyncedAt    time.Time
+
+	Counts Counts
+}
+
+// Counts are the figures of a mailbox: messages listed on the server in
+// synced folders, and what became of each.
+type Counts struct {
+	Listed   int `json:"listed"`
+	Imported int `json:"imported"`
+	Skipped  int `json:"skipped"`
+	Failed   int `json:"failed"`
+}
+
+// NewAccount is what AddAccount needs.
+type NewAccount struct {
+	WorkspaceID, MemberID         string
+	Provider, Handle              string
+	Aliases                       []string
+	Host                          string
+	Port                          int
+	Security, Username, SecretEnc string
+}
+
+// AddAccount stores a connected account and its channel with default settings.
+func (s *Store) AddAccount(ctx context.Context, in NewAccount) (*Account, error) {
+	id, channelID := NewID(), NewID()
+	handle := strings.ToLower(strings.TrimSpace(in.Handle))
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO connected_accounts
+			(id, workspace_id, member_id, provider, handle, host, port, security, username, secret, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			id, in.WorkspaceID, in.MemberID, in.Provider, handle, in.Host, in.Port, in.Security, in.Username, in.SecretEnc, now())
+		if isUniqueViolation(err) {
+			return fmt.Errorf("account %s: %w", handle, ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("add account: %w", err)
+		}
+		for _, a := range in.Aliases {
+			a = strings.ToLower(strings.TrimSpace(a))
+			if a == "" || a == handle {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO account_aliases (account_id, alias) VALUES ($1, $2)
+				ON CONFLICT DO NOTHING`, id, a); err != nil {
+				return fmt.Errorf("add alias: %w", err)
+			}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO channels (id, account_id, workspace_id) VALUES ($1, $2, $3)`,
+			channelID, id, in.WorkspaceID)
+		if err != nil {
+			return fmt.Errorf("add channel: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Account(ctx, in.WorkspaceID, id)
+}
+
+const accountSelect = `SELECT a.id, a.workspace_id, a.member_id, m.email, a.provider, a.handle, a.host, a.port,
+	a.security, a.username, a.secret, c.id, c.visibility, c.auto_create, c.exclude_group, c.exclude_personal,
+	c.folders, c.status, c.last_error, COALESCE(c.last_synced_at, 0)
+	FROM connected_accounts a
+	JOIN channels c ON c.account_id = a.id
+	JOIN members m ON m.id = a.member_id`
+
+func scanAccount(row interface{ Scan(...any) error }) (*Account, error) {
+	a := &Account{}
+	var folders string
+	var synced int64
+	err := row.Scan(&a.ID, &a.WorkspaceID, &a.MemberID, &a.MemberEmail, &a.Provider, &a.Handle, &a.Host, &a.Port,
+		&a.Security, &a.Username, &a.Secret, &a.ChannelID, &a.Visibility, &a.AutoCreate, &a.ExcludeGroup,
+		&a.ExcludePersonal, &folders, &a.Status, &a.LastError, &synced)
+	if err != nil {
+		return nil, err
+	}
+	if folders != "" {
+		a.Folders = strings.Split(folders, "\n")
+	}
+	a.LastSyncedAt = FromMillis(synced)
+	return a, nil
+}
+
+// Account returns one account of a workspace, with aliases and counts.
+func (s *Store) Account(ctx context.Context, workspaceID, id string) (*Account, error) {
+	a, err := scanAccount(s.DB.QueryRowContext(ctx, accountSelect+` WHERE a.workspace_id = $1 AND a.id = $2`, workspaceID, id))
+	if err != nil {
+		return nil, notFound(err, "account "+id)
+	}
+	if err := s.fillAccounts(ctx, []*Account{a}); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// AccountByID returns an account whatever its workspace (for the sync
+// worker, which receives only an id).
+func (s *Store) AccountByID(ctx context.Context, id string) (*Account, error) {
+	a, err := scanAccount(s.DB.QueryRowContext(ctx, accountSelect+` WHERE a.id = $1`, id))
+	if err != nil {
+		return nil, notFound(err, "account "+id)
+	}
+	if err := s.fillAccounts(ctx, []*Account{a}); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Accounts lists a workspace's accounts ("" lists every workspace's).
+func (s *Store) Accounts(ctx context.Context, workspaceID string) ([]*Account, error) {
+	q, args := accountSelect+` ORDER BY a.created_at, a.id`, []any{}
+	if workspaceID != "" {
+		q, args = accountSelect+` WHERE a.workspace_id = $1 ORDER BY a.created_at, a.id`, []any{workspaceID}
+	}
+	rows, err := s.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	var out []*Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, s.fillAccounts(ctx, out)
+}
+
+func (s *Store) fillAccounts(ctx context.Context, accounts []*Account) error {
+	for _, a := range accounts {
+		aliases, err := s.aliases(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		a.Aliases = aliases
+		if a.Counts, err = s.ChannelCounts(ctx, a.ChannelID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) aliases(ctx context.Context, accountID string) ([]string, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT alias FROM account_aliases WHERE account_id = $1 ORDER BY alias`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("aliases: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// ChannelCounts adds up a channel's folders: listed on the server, and
+// imported / skipped / failed among them.
+func (s *Store) ChannelCounts(ctx context.Context, channelID string) (Counts, error) {
+	var c Counts
+	err := s.DB.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN listed > 0 THEN listed ELSE 0 END), 0)
+		FROM folders WHERE channel_id = $1 AND selected`, channelID).Scan(&c.Listed)
+	if err != nil {
+		return c, fmt.Errorf("count listed: %w", err)
+	}
+	rows, err := s.DB.QueryContext(ctx, `SELECT i.status, COUNT(*) FROM folder_items i
+		JOIN folders f ON f.id = i.folder_id
+		WHERE i.channel_id = $1 AND f.selected GROUP BY i.status`, channelID)
+	if err != nil {
+		return c, fmt.Errorf("count items: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var status string
+		var n int
+		if err := rows.Scan(&status, &n); err != nil {
+			return c, err
+		}
+		switch status {
+		case ItemImported:
+			c.Imported = n
+		case ItemSkipped:
+			c.Skipped = n
+		case ItemFailed:
+			c.Failed = n
+		}
+	}
+	return c, rows.Err()
+}
+
+// ChannelSettings are the per-mailbox settings a user may change; nil
+// fields are left as they are.
+type ChannelSettings struct {
+	Visibility      *string
+	AutoCreate      *string
+	ExcludeGroup    *bool
+	ExcludePersonal *bool
+	Folders         *[]string
+}
+
+// UpdateChannelSettings changes an account's settings.
+func (s *Store) UpdateChannelSettings(ctx context.Context, workspaceID, accountID string, in ChannelSettings) error {
+	a, err := s.Account(ctx, workspaceID, accountID)
+	if err != nil {
+		return err
+	}
+	sets := []struct {
+		col string
+		val any
+		ok  bool
+	}{
+		{"visibility", deref(in.Visibility), in.Visibility != nil},
+		{"auto_create", deref(in.AutoCreate), in.AutoCreate != nil},
+		{"exclude_group", derefBool(in.ExcludeGroup), in.ExcludeGroup != nil},
+		{"exclude_personal", derefBool(in.ExcludePersonal), in.ExcludePersonal != nil},
+	}
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		for _, set := range sets {
+			if !set.ok {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE channels SET `+set.col+` = $1 WHERE id = $2`, set.val, a.ChannelID); err != nil {
+				return fmt.Errorf("update %s: %w", set.col, err)
+			}
+		}
+		if in.Folders != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE channels SET folders = $1 WHERE id = $2`,
+				strings.Join(*in.Folders, "\n"), a.ChannelID); err != nil {
+				return fmt.Errorf("update folders: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func derefBool(b *bool) bool { return b != nil && *b }
+
+// SetAccountSecret replaces an account's sealed credentials (after the
+// owner fixed a password) and clears an authentication failure.
+func (s *Store) SetAccountSecret(ctx context.Context, accountID, secretEnc string) error {
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE connected_accounts SET secret = $1 WHERE id = $2`, secretEnc, accountID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE channels SET status = CASE WHEN last_synced_at IS NULL THEN $1 ELSE $2 END,
+			last_error = '' WHERE account_id = $3 AND status = $4`, StatusNotSynced, StatusActive, accountID, StatusFailedAuth)
+		return err
+	})
+}
+
+// SetChannelStatus records a sync outcome.
+func (s *Store) SetChannelStatus(ctx context.Context, channelID, status, lastError string, synced bool) error {
+	q := `UPDATE channels SET status = $1, last_error = $2 WHERE id = $3`
+	args := []any{status, lastError, channelID}
+	if synced {
+		q = `UPDATE channels SET status = $1, last_error = $2, last_synced_at = $4 WHERE id = $3`
+		args = append(args, now())
+	}
+	_, err := s.DB.ExecContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("set channel status: %w", err)
+	}
+	return nil
+}
+
+// AcquireLease takes the channel's sync lease for owner until the given
+// time, unless another owner holds an unexpired one. It is how two
+// processes (a worker and `sync --once`, or two workers) never sync the
+// same mailbox at once.
+func (s *Store) AcquireLease(ctx context.Context, channelID, owner string, until time.Time) (bool, error) {
+	res, err := s.DB.ExecContext(ctx, `UPDATE channels SET lease_owner = $1, lease_until = $2
+		WHERE id = $3 AND (lease_owner = '' OR lease_owner = $1 OR lease_until < $4)`,
+		owner, until.UnixMilli(), channelID, now())
+	if err != nil {
+		return false, fmt.Errorf("acquire sync lease: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// ReleaseLease gives the lease back.
+func (s *Store) ReleaseLease(ctx context.Context, channelID, owner string) error {
+	_, err := s.DB.ExecContext(ctx, `UPDATE channels SET lease_owner = '', lease_until = 0
+		WHERE id = $1 AND lease_owner = $2`, channelID, owner)
+	return err
+}
+
+// DeleteAccount removes an account and what only it brought: messages no
+// other mailbox holds. Contacts it created stay.
+func (s *Store) DeleteAccount(ctx context.Context, workspaceID, accountID string) error {
+	a, err := s.Account(ctx, workspaceID, accountID)
+	if err != nil {
+		return err
+	}
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM connected_accounts WHERE id = $1`, a.ID); err != nil {
+			return fmt.Errorf("delete account: %w", err)
+		}
+		return deleteOrphanMessages(ctx, tx, workspaceID)
+	})
+}

@@ -1,0 +1,46 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// AddBlocklistEntry records an entry (already normalized by the caller).
+func (s *Store) AddBlocklistEntry(ctx context.Context, memberID, entry string) error {
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO blocklist (member_id, entry, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT DO NOTHING`, memberID, entry, now())
+	if err != nil {
+		return fmt.Errorf("add blocklist entry: %w", err)
+	}
+	return nil
+}
+
+// RemoveBlocklistEntry deletes an entry; removing an absent one is an error.
+func (s *Store) RemoveBlocklistEntry(ctx context.Context, memberID, entry string) error {
+	res, err := s.DB.ExecContext(ctx, `DELETE FROM blocklist WHERE member_id = $1 AND entry = $2`, memberID, entry)
+	if err != nil {
+		return fmt.Errorf("remove blocklist entry: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("blocklist entry %s: %w", entry, ErrNotFound)
+	}
+	return nil
+}
+
+// Blocklist lists a member's entries.
+func (s *Store) Blocklist(ctx context.Context, memberID string) ([]string, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT entry FROM blocklist WHERE member_id = $1 ORDER BY entry`, memberID)
+	if err != nil {
+		return nil, fmt.Errorf("list blocklist: %w", err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var e string
+		if err := rows.Scan(&e); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// Workspace is a tenant.
+type Workspace struct {
+	ID             string
+	Name           string
+	ImportInternal bool
+	Domains        []string
+}
+
+// CreateWorkspace creates a workspace with its declared own domains.
+func (s *Store) CreateWorkspace(ctx context.Context, name string, domains []string) (*Workspace, error) {
+	ws := &Workspace{ID: NewID(), Name: name}
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)`,
+			ws.ID, name, now()); err != nil {
+			return fmt.Errorf("create workspace: %w", err)
+		}
+		for _, d := range domains {
+			d = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(d, "@")))
+			if d == "" {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO workspace_domains (workspace_id, domain) VALUES ($1, $2)
+				ON CONFLICT DO NOTHING`, ws.ID, d); err != nil {
+				return fmt.Errorf("add workspace domain %s: %w", d, err)
+			}
+			ws.Domains = append(ws.Domains, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ws, nil
+}
+
+// Workspace returns one workspace.
+func (s *Store) Workspace(ctx context.Context, id string) (*Workspace, error) {
+	ws := &Workspace{}
+	err := s.DB.QueryRowContext(ctx, `SELECT id, name, import_internal FROM workspaces WHERE id = $1`, id).
+		Scan(&ws.ID, &ws.Name, &ws.ImportInternal)
+	if err != nil {
+		return nil, notFound(err, "workspace "+id)
+	}
+	rows, err := s.DB.QueryContext(ctx, `SELECT domain FROM workspace_domains WHERE workspace_id = $1 ORDER BY domain`, id)
+	if err != nil {
+		return nil, fmt.Errorf("workspace domains: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, err
+		}
+		ws.Domains = append(ws.Domains, d)
+	}
+	return ws, rows.Err()
+}
+
+// WorkspaceIDs lists every workspace id, oldest first.
+func (s *Store) WorkspaceIDs(ctx context.Context) ([]string, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT id FROM workspaces ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list workspaces: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// SetImportInternal turns the import of internal mail on or off.
+func (s *Store) SetImportInternal(ctx context.Context, workspaceID string, on bool) error {
+	_, err := s.DB.ExecContext(ctx, `UPDATE workspaces SET import_internal = $1 WHERE id = $2`, on, workspaceID)
+	return err
+}
