@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mailsync/mailsync/internal/ingest"
+	"github.com/mailsync/mailsync/internal/jobs"
+	"github.com/mailsync/mailsync/internal/store"
+	"github.com/mailsync/mailsync/internal/web"
+)
+
+func runServe(ctx context.Context, app *App, args []string) error {
+	fs := app.flagSet("serve")
+	addr := fs.String("addr", envOr(app, "MAILSYNC_ADDR", "127.0.0.1:8080"), "HTTP listen address (env MAILSYNC_ADDR)")
+	interval := fs.Duration("sync-interval", jobs.DefaultInterval, "how often every mailbox is re-synced")
+	workers := fs.Int("workers", 4, "mailboxes synced at once")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	return app.runWorkers(ctx, *interval, *workers, *addr)
+}
+
+func runWorker(ctx context.Context, app *App, args []string) error {
+	fs := app.flagSet("worker")
+	interval := fs.Duration("sync-interval", jobs.DefaultInterval, "how often every mailbox is re-synced")
+	workers := fs.Int("workers", 4, "mailboxes synced at once")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	return app.runWorkers(ctx, *interval, *workers, "")
+}
+
+func envOr(app *App, name, def string) string {
+	if v := app.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// runWorkers runs the job queue's workers and schedule, and the HTTP server
+// when addr is set, until SIGINT/SIGTERM; then it stops them in order.
+func (app *App) runWorkers(ctx context.Context, interval time.Duration, workers int, addr string) error {
+	if interval < time.Minute/2 {
+		return usagef("--sync-interval must be at least 30s")
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	st, err := app.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.DB.Close()
+	box, err := app.box(st.DB)
+	if err != nil {
+		return err
+	}
+	syncer := &ingest.Syncer{Store: st, Box: box, Connect: app.connector(), Log: app.Log}
+	queue, err := jobs.NewWorker(st.DB, jobs.Config{Syncer: syncer, Interval: interval, Workers: workers, Log: app.Log})
+	if err != nil {
+		return err
+	}
+	if err := queue.Start(ctx); err != nil {
+		return fmt.Errorf("start job queue: %w", err)
+	}
+	app.Log.Info("sync workers started", "interval", interval, "workers", workers, "db", string(st.DB.Kind))
+	serveErr := make(chan error, 1)
+	var srv *http.Server
+	if addr != "" {
+		srv = &http.Server{Addr: addr, Handler: web.New(web.Config{Store: st, Box: box, Queue: queue,
+			Connect: app.connector(), Log: app.Log}), ReadHeaderTimeout: 10 * time.Second}
+		go func() { serveErr <- srv.ListenAndServe() }()
+		app.Log.Info("listening", "addr", "http://"+addr)
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+	}
+	app.Log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if srv != nil {
+		srv.Shutdown(shutdownCtx)
+	}
+	if serr := queue.Stop(shutdownCtx); serr != nil {
+		app.Log.Warn("job queue stop", "err", serr)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+var _ = store.StatusActive

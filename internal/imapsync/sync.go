@@ -1,0 +1,382 @@
+package imapsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/mailsync/mailsync/internal/provider"
+)
+
+const (
+	defaultBatchSize = 500
+	// maxBatchBytes bounds the message bytes of one batch; a larger
+	// message travels alone.
+	maxBatchBytes = 32 << 20
+)
+
+// cursor is the position in a folder after an applied batch.
+type cursor struct {
+	uidValidity uint32
+	lastUID     imap.UID // highest UID fetched as new
+	modSeq      uint64   // flag changes up to here are applied (CONDSTORE; 0: none)
+}
+
+const cursorVersion = "v1"
+
+func (c cursor) String() string {
+	return fmt.Sprintf("%s:%d:%d:%d", cursorVersion, c.uidValidity, c.lastUID, c.modSeq)
+}
+
+func parseCursor(s string) (cursor, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 4 || parts[0] != cursorVersion {
+		return cursor{}, fmt.Errorf("unknown cursor %q", s)
+	}
+	validity, err1 := strconv.ParseUint(parts[1], 10, 32)
+	last, err2 := strconv.ParseUint(parts[2], 10, 32)
+	modSeq, err3 := strconv.ParseUint(parts[3], 10, 64)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return cursor{}, fmt.Errorf("bad cursor %q: %w", s, err)
+	}
+	return cursor{uidValidity: uint32(validity), lastUID: imap.UID(last), modSeq: modSeq}, nil
+}
+
+// plan is what one SyncFolder sends, decided before any body is fetched.
+type plan struct {
+	first       provider.Batch       // Reset, Listing, Listed
+	flagUpdates [][]provider.Message // CONDSTORE flag changes, in batches
+	fetches     []chunk              // messages to download, in batches
+	from        cursor               // position before the first batch
+	modSeq      uint64               // HIGHESTMODSEQ once flag updates are applied
+}
+
+// chunk is one batch of messages to download.
+type chunk struct {
+	uids    []imap.UID
+	lastUID imap.UID // cursor position once applied
+}
+
+// SyncFolder streams the changes of a folder since req.Cursor: the first
+// batch lists every UID in the folder; then come CONDSTORE flag changes
+// (Raw nil) and new or refetched messages, in batches of at most
+// req.BatchSize messages and 32 MiB. The next batch is downloaded while
+// apply runs on the current one.
+func (m *Mailbox) SyncFolder(ctx context.Context, req provider.FolderRequest, apply provider.ApplyFunc) error {
+	defer m.guard(ctx)()
+	p, err := m.plan(ctx, req)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", req.Folder.Name, ctxError(ctx, err))
+	}
+	if err := m.stream(ctx, p, apply); err != nil {
+		return fmt.Errorf("sync %s: %w", req.Folder.Name, err)
+	}
+	return nil
+}
+
+// plan selects the folder and decides every batch.
+func (m *Mailbox) plan(ctx context.Context, req provider.FolderRequest) (*plan, error) {
+	condStore := m.c.Caps().Has(imap.CapCondStore)
+	sel, err := m.c.Select(req.Folder.Name, &imap.SelectOptions{ReadOnly: true, CondStore: condStore}).Wait()
+	if err != nil {
+		return nil, fmt.Errorf("examine: %w", err)
+	}
+	prev, reset := cursor{}, false
+	if req.Cursor != "" {
+		c, err := parseCursor(req.Cursor)
+		// A cursor we cannot read is treated like a new UIDVALIDITY.
+		reset = err != nil || c.uidValidity != sel.UIDValidity
+		if !reset {
+			prev = c
+		}
+	}
+	listing, err := m.listUIDs()
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{from: prev}
+	p.from.uidValidity = sel.UIDValidity
+	p.first = provider.Batch{Reset: reset, Listing: uidStrings(listing), Listed: len(listing)}
+	if condStore && sel.HighestModSeq > 0 {
+		p.modSeq = sel.HighestModSeq
+	} else {
+		p.from.modSeq = 0 // without CONDSTORE flag changes are not tracked
+	}
+
+	batchSize := req.BatchSize
+	if batchSize <= 0 {
+		batchSize = defaultBatchSize
+	}
+	refetch := refetchUIDs(req.Refetch, listing, prev.lastUID)
+	if p.from.modSeq > 0 && prev.lastUID > 0 && p.modSeq > p.from.modSeq {
+		updates, err := m.flagChanges(prev.lastUID, p.from.modSeq, refetch)
+		if err != nil {
+			return nil, err
+		}
+		for b := range slices.Chunk(updates, batchSize) {
+			p.flagUpdates = append(p.flagUpdates, b)
+		}
+	}
+
+	var want imap.UIDSet
+	want.AddNum(refetch...)
+	for _, uid := range listing {
+		if uid > prev.lastUID {
+			want.AddNum(uid)
+		}
+	}
+	if len(want) > 0 {
+		sizes, err := m.sizes(want)
+		if err != nil {
+			return nil, err
+		}
+		p.fetches = chunks(sizes, prev.lastUID, batchSize)
+	}
+	return p, nil
+}
+
+// listUIDs returns every UID of the selected folder, ascending.
+func (m *Mailbox) listUIDs() ([]imap.UID, error) {
+	var opts *imap.SearchOptions
+	if m.c.Caps().Has(imap.CapESearch) {
+		opts = &imap.SearchOptions{ReturnAll: true} // ranges, not one number per message
+	}
+	data, err := m.c.UIDSearch(&imap.SearchCriteria{}, opts).Wait()
+	if err != nil {
+		return nil, fmt.Errorf("list UIDs: %w", err)
+	}
+	set, ok := data.All.(imap.UIDSet)
+	if !ok {
+		return nil, nil // no message
+	}
+	uids, ok := set.Nums()
+	if !ok {
+		return nil, fmt.Errorf("list UIDs: server answered a dynamic set %v", set)
+	}
+	slices.Sort(uids)
+	return slices.Compact(uids), nil
+}
+
+// refetchUIDs keeps the requested ids still in the folder and at or below
+// lastUID (those above are fetched as new anyway).
+func refetchUIDs(ids []string, listing []imap.UID, lastUID imap.UID) []imap.UID {
+	var uids []imap.UID
+	for _, id := range ids {
+		n, err := strconv.ParseUint(id, 10, 32)
+		uid := imap.UID(n)
+		if err != nil || uid == 0 || uid > lastUID {
+			continue
+		}
+		if _, found := slices.BinarySearch(listing, uid); found {
+			uids = append(uids, uid)
+		}
+	}
+	slices.Sort(uids)
+	return slices.Compact(uids)
+}
+
+// flagChanges returns the flags of messages up to lastUID changed since
+// modSeq, leaving out those about to be refetched.
+func (m *Mailbox) flagChanges(lastUID imap.UID, modSeq uint64, skip []imap.UID) ([]provider.Message, error) {
+	var set imap.UIDSet
+	set.AddRange(1, lastUID)
+	cmd := m.c.Fetch(set, &imap.FetchOptions{UID: true, Flags: true, ChangedSince: modSeq})
+	defer cmd.Close()
+	var updates []provider.Message
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		buf, err := msg.Collect()
+		if err != nil {
+			return nil, fmt.Errorf("fetch flag changes: %w", err)
+		}
+		if _, found := slices.BinarySearch(skip, buf.UID); found || buf.UID == 0 {
+			continue
+		}
+		updates = append(updates, provider.Message{ID: uidString(buf.UID), Flags: flagStrings(buf.Flags)})
+	}
+	if err := cmd.Close(); err != nil {
+		return nil, fmt.Errorf("fetch flag changes: %w", err)
+	}
+	return updates, nil
+}
+
+type sized struct {
+	uid  imap.UID
+	size int64
+}
+
+// sizes fetches RFC822.SIZE of the messages in set, ascending by UID.
+// Messages expunged meanwhile are left out.
+func (m *Mailbox) sizes(set imap.UIDSet) ([]sized, error) {
+	cmd := m.c.Fetch(set, &imap.FetchOptions{UID: true, RFC822Size: true})
+	defer cmd.Close()
+	var out []sized
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		buf, err := msg.Collect()
+		if err != nil {
+			return nil, fmt.Errorf("fetch sizes: %w", err)
+		}
+		if buf.UID != 0 {
+			out = append(out, sized{buf.UID, buf.RFC822Size})
+		}
+	}
+	if err := cmd.Close(); err != nil {
+		return nil, fmt.Errorf("fetch sizes: %w", err)
+	}
+	slices.SortFunc(out, func(a, b sized) int { return int(a.uid) - int(b.uid) })
+	return out, nil
+}
+
+// chunks splits messages into batches of at most batchSize messages and
+// maxBatchBytes. Each chunk's lastUID is the cursor position once it is
+// applied: the highest new UID so far (refetched UIDs are below prevLast).
+func chunks(msgs []sized, prevLast imap.UID, batchSize int) []chunk {
+	var out []chunk
+	var cur chunk
+	var bytes int64
+	last := prevLast
+	for _, msg := range msgs {
+		if len(cur.uids) > 0 && (len(cur.uids) == batchSize || bytes+msg.size > maxBatchBytes) {
+			out = append(out, cur)
+			cur, bytes = chunk{}, 0
+		}
+		cur.uids = append(cur.uids, msg.uid)
+		bytes += msg.size
+		last = max(last, msg.uid)
+		cur.lastUID = last
+	}
+	if len(cur.uids) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// stream sends the planned batches to apply, downloading batch N+1 while
+// apply runs on batch N (never further ahead).
+func (m *Mailbox) stream(ctx context.Context, p *plan, apply provider.ApplyFunc) error {
+	fetchCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan provider.Batch)
+	fetchErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		fetchErr <- m.produce(fetchCtx, p, batches)
+	}()
+
+	for b := range batches {
+		if err := apply(ctx, b); err != nil {
+			cancel()
+			for range batches { // let the download in flight finish
+			}
+			<-fetchErr
+			return fmt.Errorf("apply batch ending at %s: %w", b.Cursor, err)
+		}
+	}
+	if err := <-fetchErr; err != nil {
+		return ctxError(ctx, err)
+	}
+	return nil
+}
+
+// produce builds the batches of p in order and sends them to out.
+func (m *Mailbox) produce(ctx context.Context, p *plan, out chan<- provider.Batch) error {
+	pos := p.from
+	first := true
+	send := func(b provider.Batch) error {
+		if first {
+			b.Reset, b.Listing, b.Listed = p.first.Reset, p.first.Listing, p.first.Listed
+			first = false
+		}
+		b.Cursor = pos.String()
+		select {
+		case out <- b:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	for i, updates := range p.flagUpdates {
+		if i == len(p.flagUpdates)-1 {
+			pos.modSeq = p.modSeq
+		}
+		if err := send(provider.Batch{Messages: updates}); err != nil {
+			return err
+		}
+	}
+	pos.modSeq = p.modSeq
+	for _, c := range p.fetches {
+		msgs, err := m.fetch(ctx, c.uids)
+		if err != nil {
+			return err
+		}
+		pos.lastUID = c.lastUID
+		if err := send(provider.Batch{Messages: msgs}); err != nil {
+			return err
+		}
+	}
+	if first { // nothing changed: still record listing and cursor
+		return send(provider.Batch{})
+	}
+	return nil
+}
+
+// fetch downloads whole messages without setting \Seen.
+func (m *Mailbox) fetch(ctx context.Context, uids []imap.UID) ([]provider.Message, error) {
+	body := &imap.FetchItemBodySection{Peek: true}
+	cmd := m.c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{
+		UID:          true,
+		Flags:        true,
+		InternalDate: true,
+		BodySection:  []*imap.FetchItemBodySection{body},
+	})
+	defer cmd.Close()
+	msgs := make([]provider.Message, 0, len(uids))
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		if err := ctx.Err(); err != nil {
+			return nil, err // Close drains the rest: the session stays usable
+		}
+		buf, err := msg.Collect()
+		if err != nil {
+			return nil, fmt.Errorf("fetch messages: %w", err)
+		}
+		raw := buf.FindBodySection(body)
+		if buf.UID == 0 || raw == nil {
+			continue // expunged meanwhile
+		}
+		msgs = append(msgs, provider.Message{
+			ID:           uidString(buf.UID),
+			Raw:          raw,
+			Flags:        flagStrings(buf.Flags),
+			InternalDate: buf.InternalDate,
+		})
+	}
+	if err := cmd.Close(); err != nil {
+		return nil, fmt.Errorf("fetch messages %v: %w", imap.UIDSetNum(uids...), err)
+	}
+	return msgs, nil
+}
+
+func uidString(uid imap.UID) string { return strconv.FormatUint(uint64(uid), 10) }
+
+func uidStrings(uids []imap.UID) []string {
+	out := make([]string, len(uids))
+	for i, uid := range uids {
+		out[i] = uidString(uid)
+	}
+	return out
+}
+
+// flagStrings converts flags, dropping \Recent: it belongs to the session.
+func flagStrings(flags []imap.Flag) []string {
+	out := make([]string, 0, len(flags))
+	for _, f := range flags {
+		if !strings.EqualFold(string(f), `\Recent`) {
+			out = append(out, string(f))
+		}
+	}
+	return out
+}

@@ -1,0 +1,214 @@
+// Package ingest brings mailboxes up to date: it asks a provider for each
+// folder's changes, parses them, applies the import rules, and stores each
+// batch with its cursor in one transaction. It owns the sync algorithm and
+// its guarantees (SPEC §3.1); it does not speak IMAP or SQL itself.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/mailsync/mailsync/internal/provider"
+	"github.com/mailsync/mailsync/internal/secrets"
+	"github.com/mailsync/mailsync/internal/store"
+)
+
+// ErrBusy means another process is syncing the mailbox right now.
+var ErrBusy = errors.New("mailbox is being synced by another process")
+
+// ConnectFunc opens a provider session for an account with its decrypted secret.
+type ConnectFunc func(ctx context.Context, a *store.Account, secret string) (provider.Mailbox, error)
+
+// Progress is what a sync run reports as it goes.
+type Progress struct {
+	AccountID string
+	Handle    string
+	Listed    int // messages on the server in synced folders (known so far)
+	Imported  int // stored by this run
+	Skipped   int // skipped by a rule in this run
+	Failed    int // failed to parse in this run
+	Removed   int // expunged on the server, forgotten by this run
+	Pending   int // still to fetch, as far as known
+	Folder    string
+	Done      bool
+}
+
+// Syncer runs syncs. Its zero value is not usable: set Store, Box and Connect.
+type Syncer struct {
+	Store   *store.Store
+	Box     *secrets.Box
+	Connect ConnectFunc
+	Log     *slog.Logger
+	// BatchSize bounds the messages in one batch (0: provider default).
+	BatchSize int
+	// OnProgress, when set, is called after each batch.
+	OnProgress func(Progress)
+	// LeaseOwner names this process in sync leases (default host:pid:random).
+	LeaseOwner string
+	// LeaseTTL is how long a lease lasts without renewal (default 2 minutes).
+	LeaseTTL time.Duration
+}
+
+func (s *Syncer) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.Default()
+	}
+	return s.Log
+}
+
+func (s *Syncer) owner() string {
+	if s.LeaseOwner == "" {
+		host, _ := os.Hostname()
+		s.LeaseOwner = fmt.Sprintf("%s:%d:%s", host, os.Getpid(), store.NewID()[:8])
+	}
+	return s.LeaseOwner
+}
+
+func (s *Syncer) leaseTTL() time.Duration {
+	if s.LeaseTTL <= 0 {
+		return 2 * time.Minute
+	}
+	return s.LeaseTTL
+}
+
+// SyncAccount brings one mailbox up to date. It returns ErrBusy when
+// another process holds the mailbox, an error wrapping provider.ErrAuth
+// when the credentials are refused (the account is then failed_auth), or
+// another error (the account is then failed, with the reason).
+func (s *Syncer) SyncAccount(ctx context.Context, accountID string) error {
+	a, err := s.Store.AccountByID(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	owner := s.owner()
+	ok, err := s.Store.AcquireLease(ctx, a.ChannelID, owner, time.Now().Add(s.leaseTTL()))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("account %s: %w", a.Handle, ErrBusy)
+	}
+	defer s.Store.ReleaseLease(context.WithoutCancel(ctx), a.ChannelID, owner)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	leaseLost := make(chan struct{})
+	go s.renewLease(ctx, a.ChannelID, owner, leaseLost, cancel)
+
+	err = s.syncLeased(ctx, a)
+	select {
+	case <-leaseLost:
+		return fmt.Errorf("account %s: sync lease lost: %w", a.Handle, ErrBusy)
+	default:
+	}
+	s.recordOutcome(context.WithoutCancel(ctx), a, err)
+	return err
+}
+
+// renewLease keeps the lease alive while the sync runs; if another
+// process took it (we were too slow), the sync is cancelled.
+func (s *Syncer) renewLease(ctx context.Context, channelID, owner string, lost chan<- struct{}, cancel func()) {
+	t := time.NewTicker(s.leaseTTL() / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			ok, err := s.Store.AcquireLease(ctx, channelID, owner, time.Now().Add(s.leaseTTL()))
+			if err == nil && !ok {
+				close(lost)
+				cancel()
+				return
+			}
+		}
+	}
+}
+
+func (s *Syncer) recordOutcome(ctx context.Context, a *store.Account, err error) {
+	var status, msg string
+	switch {
+	case err == nil:
+		status = store.StatusActive
+	case errors.Is(err, context.Canceled):
+		return // stopped, not failed: the next run resumes from the cursors
+	case errors.Is(err, provider.ErrAuth):
+		status, msg = store.StatusFailedAuth, "The server refused the login: "+err.Error()+". Update the password to resume."
+	default:
+		status, msg = store.StatusFailed, err.Error()
+	}
+	if serr := s.Store.SetChannelStatus(ctx, a.ChannelID, status, msg, err == nil); serr != nil {
+		s.log().Error("record sync outcome", "account", a.ID, "err", serr)
+	}
+}
+
+func (s *Syncer) syncLeased(ctx context.Context, a *store.Account) error {
+	secret, err := s.Box.Open(a.Secret)
+	if err != nil {
+		return fmt.Errorf("account %s: %w", a.Handle, err)
+	}
+	if a.Status == store.StatusNotSynced || a.Status == store.StatusImporting || a.LastSyncedAt.IsZero() {
+		if err := s.Store.SetChannelStatus(ctx, a.ChannelID, store.StatusImporting, "", false); err != nil {
+			return err
+		}
+	}
+	mb, err := s.Connect(ctx, a, secret)
+	if err != nil {
+		return fmt.Errorf("connect %s: %w", a.Handle, err)
+	}
+	defer mb.Close()
+	remote, err := mb.Folders(ctx)
+	if err != nil {
+		return fmt.Errorf("list folders of %s: %w", a.Handle, err)
+	}
+	folders, err := s.Store.SyncFolders(ctx, a.WorkspaceID, a.ChannelID, folderSpecs(remote, a.Folders))
+	if err != nil {
+		return err
+	}
+	run, err := s.newRun(ctx, a, folders)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	for _, f := range folders {
+		if !f.Selected {
+			continue
+		}
+		if err := run.syncFolder(ctx, mb, f); err != nil {
+			return fmt.Errorf("sync %s folder %s: %w", a.Handle, f.Name, err)
+		}
+	}
+	run.progress.Done = true
+	run.report()
+	s.log().Info("mailbox synced", "account", a.ID, "handle", a.Handle, "imported", run.progress.Imported,
+		"skipped", run.progress.Skipped, "failed", run.progress.Failed, "removed", run.progress.Removed,
+		"elapsed", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// folderSpecs decides which folders are synced: those the user picked, or
+// by default all but drafts, trash, junk and all-mail.
+func folderSpecs(remote []provider.Folder, picked []string) []store.FolderSpec {
+	want := map[string]bool{}
+	for _, p := range picked {
+		want[strings.ToLower(p)] = true
+	}
+	specs := make([]store.FolderSpec, 0, len(remote))
+	for _, f := range remote {
+		sel := !f.SkippedByDefault()
+		if len(picked) > 0 {
+			sel = want[strings.ToLower(f.Name)]
+		}
+		specs = append(specs, store.FolderSpec{Name: f.Name, Role: f.Role, Selected: sel})
+	}
+	return specs
+}
+
+// counter is a progress figure shared by the parse workers.
+type counter = atomic.Int64

@@ -1,0 +1,291 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/mailsync/mailsync/internal/mime"
+	"github.com/mailsync/mailsync/internal/policy"
+	"github.com/mailsync/mailsync/internal/provider"
+	"github.com/mailsync/mailsync/internal/store"
+)
+
+// run is one sync of one account: the settings it applies and its progress.
+type run struct {
+	s        *Syncer
+	account  *store.Account
+	rules    policy.Mailbox
+	progress Progress
+	// listed holds each folder's server count, to report the total.
+	listed map[string]int
+}
+
+func (s *Syncer) newRun(ctx context.Context, a *store.Account, folders []*store.Folder) (*run, error) {
+	ws, err := s.Store.Workspace(ctx, a.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	blocklist, err := s.Store.Blocklist(ctx, a.MemberID)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{
+		s:       s,
+		account: a,
+		rules: policy.Mailbox{
+			Handle:          a.Handle,
+			Aliases:         a.Aliases,
+			OwnDomains:      ws.Domains,
+			ImportInternal:  ws.ImportInternal,
+			ExcludeGroup:    a.ExcludeGroup,
+			ExcludePersonal: a.ExcludePersonal,
+			AutoCreate:      a.AutoCreate,
+			Blocklist:       blocklist,
+		},
+		progress: Progress{AccountID: a.ID, Handle: a.Handle},
+		listed:   map[string]int{},
+	}
+	for _, f := range folders {
+		if f.Selected && f.Listed > 0 {
+			r.listed[f.ID] = f.Listed
+		}
+	}
+	return r, nil
+}
+
+func (r *run) report() {
+	total := 0
+	for _, n := range r.listed {
+		total += n
+	}
+	r.progress.Listed = total
+	if r.s.OnProgress != nil {
+		r.s.OnProgress(r.progress)
+	}
+}
+
+func (r *run) syncFolder(ctx context.Context, mb provider.Mailbox, f *store.Folder) error {
+	r.progress.Folder = f.Name
+	req := provider.FolderRequest{
+		Folder:    provider.Folder{Name: f.Name, Role: f.Role},
+		Cursor:    f.Cursor,
+		BatchSize: r.s.BatchSize,
+	}
+	return mb.SyncFolder(ctx, req, func(ctx context.Context, b provider.Batch) error {
+		return r.apply(ctx, f, b)
+	})
+}
+
+// parsed is one fetched message after parsing and the import rules.
+type parsed struct {
+	msg      provider.Message
+	mail     *mime.Message
+	err      error
+	decision policy.ImportDecision
+	outgoing bool
+}
+
+// apply stores one batch and its cursor in one transaction.
+func (r *run) apply(ctx context.Context, f *store.Folder, b provider.Batch) error {
+	var fresh, flagOnly []provider.Message
+	for _, m := range b.Messages {
+		if m.Raw == nil {
+			flagOnly = append(flagOnly, m)
+		} else {
+			fresh = append(fresh, m)
+		}
+	}
+	results := r.parseAll(fresh)
+	ws := r.account.WorkspaceID
+	var removed int
+	err := r.s.Store.Tx(ctx, func(tx *sql.Tx) error {
+		if b.Reset {
+			if err := store.RemoveItems(ctx, tx, ws, f.ID, nil); err != nil {
+				return err
+			}
+		}
+		gone, err := r.vanished(ctx, tx, f, b)
+		if err != nil {
+			return err
+		}
+		if err := store.RemoveItems(ctx, tx, ws, f.ID, gone); err != nil {
+			return err
+		}
+		removed = len(gone)
+		for _, m := range flagOnly {
+			if err := store.UpdateItemFlags(ctx, tx, f.ID, m.ID, m.Flags); err != nil {
+				return err
+			}
+		}
+		if err := r.storeParsed(ctx, tx, f, results); err != nil {
+			return err
+		}
+		return store.SetFolderCursor(ctx, tx, f.ID, b.Cursor, b.Listed)
+	})
+	if err != nil {
+		return err
+	}
+	r.count(results, removed)
+	if b.Listed >= 0 {
+		r.listed[f.ID] = b.Listed
+	}
+	r.report()
+	return nil
+}
+
+// vanished returns the stored uids the server no longer has: those absent
+// from a full listing, and those the provider says were removed.
+func (r *run) vanished(ctx context.Context, tx *sql.Tx, f *store.Folder, b provider.Batch) ([]string, error) {
+	gone := append([]string(nil), b.Removed...)
+	if b.Listing == nil {
+		return gone, nil
+	}
+	stored, err := store.FolderUIDs(ctx, tx, f.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, uid := range b.Listing {
+		delete(stored, uid)
+	}
+	for uid := range stored {
+		gone = append(gone, uid)
+	}
+	return gone, nil
+}
+
+func (r *run) count(results []parsed, removed int) {
+	for _, p := range results {
+		switch {
+		case p.err != nil:
+			r.progress.Failed++
+		case p.decision.Import:
+			r.progress.Imported++
+		default:
+			r.progress.Skipped++
+		}
+	}
+	r.progress.Removed += removed
+}
+
+// parseAll parses a batch on every core: parsing is the CPU-heavy part of
+// an import, and the batch is bounded, so the goroutines are too.
+func (r *run) parseAll(msgs []provider.Message) []parsed {
+	out := make([]parsed, len(msgs))
+	workers := min(runtime.GOMAXPROCS(0), len(msgs))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i] = r.parseOne(msgs[i])
+			}
+		}()
+	}
+	for i := range msgs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out
+}
+
+func (r *run) parseOne(m provider.Message) (p parsed) {
+	p.msg = m
+	defer func() {
+		// A parser bug must not stop the sync: record the message as failed.
+		if v := recover(); v != nil {
+			p.err = fmt.Errorf("parser panic: %v", v)
+		}
+	}()
+	p.mail, p.err = mime.Parse(m.Raw)
+	if p.err != nil {
+		return p
+	}
+	pm := policyMessage(p.mail)
+	p.outgoing = policy.Outgoing(r.rules, pm)
+	p.decision = policy.DecideImport(r.rules, pm)
+	return p
+}
+
+func policyMessage(m *mime.Message) policy.Message {
+	pm := policy.Message{ListID: m.ListID, ListUnsubscribe: m.ListUnsubscribe, Precedence: m.Precedence, AutoSubmitted: m.AutoSubmitted}
+	for _, p := range m.Participants {
+		pm.Participants = append(pm.Participants, policy.Participant{Role: p.Role, Email: p.Email, Name: p.Name})
+	}
+	return pm
+}
+
+// storeParsed stores the imported messages and records every item.
+func (r *run) storeParsed(ctx context.Context, tx *sql.Tx, f *store.Folder, results []parsed) error {
+	var msgs []*store.NewMessage
+	for _, p := range results {
+		if p.err == nil && p.decision.Import {
+			msgs = append(msgs, newMessage(p))
+		}
+	}
+	ids, err := store.InsertMessages(ctx, tx, r.account.WorkspaceID, msgs)
+	if err != nil {
+		return err
+	}
+	items := make([]store.Item, 0, len(results))
+	for _, p := range results {
+		it := store.Item{FolderID: f.ID, UID: p.msg.ID, ChannelID: r.account.ChannelID, Flags: p.msg.Flags, ReceivedAt: p.msg.InternalDate}
+		switch {
+		case p.err != nil:
+			it.Status, it.Rule, it.Detail = store.ItemFailed, "parse", p.err.Error()
+		case p.decision.Import:
+			it.Status, it.MessageKey, it.MessageID = store.ItemImported, p.mail.Key(), ids[p.mail.Key()]
+		default:
+			it.Status, it.MessageKey, it.Rule, it.Detail = store.ItemSkipped, p.mail.Key(), p.decision.Rule, p.decision.Detail
+		}
+		if p.err == nil {
+			it.Direction = direction(p.outgoing)
+		}
+		items = append(items, it)
+	}
+	return store.PutItems(ctx, tx, items)
+}
+
+func direction(outgoing bool) string {
+	if outgoing {
+		return "outgoing"
+	}
+	return "incoming"
+}
+
+func newMessage(p parsed) *store.NewMessage {
+	m := p.mail
+	sent := m.Date
+	if sent.IsZero() {
+		sent = p.msg.InternalDate.UTC()
+	}
+	nm := &store.NewMessage{
+		Key:     m.Key(),
+		Subject: m.Subject,
+		Text:    m.Text,
+		HTML:    m.HTML,
+		Snippet: m.Snippet(),
+		Size:    m.Size,
+		SentAt:  sent,
+		Refs:    append(append([]string(nil), m.InReplyTo...), m.References...),
+	}
+	if len(m.Attachments) > 0 {
+		b, _ := json.Marshal(m.Attachments)
+		nm.Attachments = string(b)
+	}
+	for _, pt := range m.Participants {
+		email := pt.Email
+		if email == "" {
+			email = strings.TrimSpace(pt.Raw)
+		}
+		nm.Participants = append(nm.Participants, store.NewParticipant{Role: pt.Role, Email: email, Name: pt.Name})
+	}
+	return nm
+}

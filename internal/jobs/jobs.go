@@ -1,0 +1,199 @@
+// Package jobs runs mailsync's background work on River: one sync job per
+// mailbox (never two at once for the same mailbox), an immediate import of
+// a newly added mailbox, and a periodic re-sync of every mailbox. It
+// schedules and retries; the sync itself is package ingest's.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/mailsync/mailsync/internal/database"
+	"github.com/mailsync/mailsync/internal/ingest"
+	"github.com/mailsync/mailsync/internal/provider"
+	"github.com/mailsync/mailsync/internal/store"
+)
+
+// DefaultInterval is how often every mailbox is checked (SPEC §2: ten minutes).
+const DefaultInterval = 10 * time.Minute
+
+// SyncArgs asks for one mailbox to be brought up to date.
+type SyncArgs struct {
+	AccountID string `json:"account_id"`
+}
+
+// Kind names the job in River's table.
+func (SyncArgs) Kind() string { return "sync_account" }
+
+// InsertOpts makes sync jobs unique per account while one is waiting or
+// running, so a mailbox is never synced twice at once and a burst of
+// requests collapses into one job. Completed jobs do not block new ones.
+func (SyncArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		MaxAttempts: 10,
+		UniqueOpts: river.UniqueOpts{
+			ByArgs: true,
+			ByState: []rivertype.JobState{
+				rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+				rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+			},
+		},
+	}
+}
+
+// ScheduleArgs is the periodic job that enqueues a sync of every mailbox.
+type ScheduleArgs struct{}
+
+// Kind names the job in River's table.
+func (ScheduleArgs) Kind() string { return "schedule_syncs" }
+
+// client is what mailsync uses of a river.Client, whatever its driver.
+type client interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// Queue is mailsync's job queue.
+type Queue struct {
+	client client
+	store  *store.Store
+}
+
+// Config sets up a Queue that works jobs.
+type Config struct {
+	Syncer   *ingest.Syncer
+	Interval time.Duration // periodic re-sync (0: DefaultInterval)
+	Workers  int           // concurrent syncs (0: 4)
+	Log      *slog.Logger
+}
+
+// NewInserter returns a Queue that only enqueues (for CLI commands).
+func NewInserter(db *database.DB) (*Queue, error) {
+	return newQueue(db, &river.Config{})
+}
+
+// NewWorker returns a Queue that also works jobs once started.
+func NewWorker(db *database.DB, cfg Config) (*Queue, error) {
+	q := &Queue{store: cfg.Syncer.Store}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &syncWorker{syncer: cfg.Syncer})
+	river.AddWorker(workers, &scheduleWorker{queue: q})
+	interval := cfg.Interval
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	n := cfg.Workers
+	if n <= 0 {
+		n = 4
+	}
+	rc := &river.Config{
+		Logger:            cfg.Log,
+		Workers:           workers,
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}},
+		FetchPollInterval: time.Second,
+		PeriodicJobs: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(interval),
+				func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+		},
+	}
+	if db.Kind == database.SQLite {
+		rc.PollOnly = true // SQLite has no LISTEN/NOTIFY
+	}
+	built, err := newQueue(db, rc)
+	if err != nil {
+		return nil, err
+	}
+	q.client = built.client
+	return q, nil
+}
+
+func newQueue(db *database.DB, rc *river.Config) (*Queue, error) {
+	var (
+		c   client
+		err error
+	)
+	if db.Kind == database.Postgres {
+		c, err = river.NewClient(riverpgxv5.New(db.Pool), rc)
+	} else {
+		c, err = river.NewClient(riversqlite.New(db.DB), rc)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
+	return &Queue{client: c, store: store.New(db)}, nil
+}
+
+// Start starts working jobs; Stop waits for running ones to finish.
+func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+
+// Stop stops working, letting running jobs finish or be cancelled by ctx.
+func (q *Queue) Stop(ctx context.Context) error { return q.client.Stop(ctx) }
+
+// EnqueueSync asks for a mailbox to be synced as soon as a worker is free.
+func (q *Queue) EnqueueSync(ctx context.Context, accountID string) error {
+	if _, err := q.client.Insert(ctx, SyncArgs{AccountID: accountID}, nil); err != nil {
+		return fmt.Errorf("enqueue sync of %s: %w", accountID, err)
+	}
+	return nil
+}
+
+// EnqueueAll enqueues a sync of every mailbox that can be synced (those
+// waiting for a new password are left alone).
+func (q *Queue) EnqueueAll(ctx context.Context) error {
+	accounts, err := q.store.Accounts(ctx, "")
+	if err != nil {
+		return err
+	}
+	for _, a := range accounts {
+		if a.Status == store.StatusFailedAuth {
+			continue
+		}
+		if err := q.EnqueueSync(ctx, a.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type syncWorker struct {
+	river.WorkerDefaults[SyncArgs]
+	syncer *ingest.Syncer
+}
+
+// Timeout bounds one sync job; a first import of a big mailbox resumes
+// from its cursors in the next job if it runs out.
+func (w *syncWorker) Timeout(*river.Job[SyncArgs]) time.Duration { return time.Hour }
+
+func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
+	err := w.syncer.SyncAccount(ctx, job.Args.AccountID)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ingest.ErrBusy):
+		return river.JobSnooze(30 * time.Second)
+	case errors.Is(err, provider.ErrAuth), errors.Is(err, store.ErrNotFound):
+		// Retrying cannot help: the owner must fix the password, or the
+		// account is gone.
+		return river.JobCancel(err)
+	}
+	return err // transient: River retries with exponential backoff and jitter
+}
+
+type scheduleWorker struct {
+	river.WorkerDefaults[ScheduleArgs]
+	queue *Queue
+}
+
+func (w *scheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs]) error {
+	return w.queue.EnqueueAll(ctx)
+}

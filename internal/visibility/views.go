@@ -1,0 +1,128 @@
+package visibility
+
+import (
+	"time"
+
+	"github.com/mailsync/mailsync/internal/store"
+)
+
+// The views below are what every read path sends: built from stored data
+// for one viewer, with withheld fields nil (JSON null), never filled.
+
+// ParticipantView is a participant of a message.
+type ParticipantView struct {
+	Role     string  `json:"role"`
+	Email    string  `json:"email"`
+	Name     string  `json:"name"`
+	PersonID *string `json:"personId"`
+	MemberID *string `json:"memberId"`
+}
+
+// MessageView is a message as one viewer may see it.
+type MessageView struct {
+	ID           string            `json:"id"`
+	MessageID    string            `json:"messageId"`
+	ThreadID     string            `json:"threadId"`
+	Subject      *string           `json:"subject"`
+	Text         *string           `json:"text"`
+	HTML         *string           `json:"-"` // unsanitized: the web layer sanitizes before sending
+	Attachments  *string           `json:"-"`
+	ReceivedAt   string            `json:"receivedAt"`
+	Direction    string            `json:"direction"`
+	Visibility   string            `json:"visibility"`
+	Participants []ParticipantView `json:"participants"`
+}
+
+// ThreadRow is a row of an Emails tab.
+type ThreadRow struct {
+	ID            string          `json:"id"`
+	Subject       *string         `json:"subject"`
+	MessageCount  int             `json:"messageCount"`
+	LastMessageAt string          `json:"lastMessageAt"`
+	Visibility    string          `json:"visibility"`
+	Snippet       *string         `json:"snippet"`
+	Participants  []store.Address `json:"participants"`
+}
+
+// ThreadView is an opened thread.
+type ThreadView struct {
+	ID         string        `json:"id"`
+	Subject    *string       `json:"subject"`
+	Visibility string        `json:"visibility"`
+	Messages   []MessageView `json:"messages"`
+}
+
+func holdersOf(hs []store.Holder) []Holder {
+	out := make([]Holder, len(hs))
+	for i, h := range hs {
+		out[i] = Holder{OwnerID: h.MemberID, Level: h.Visibility}
+	}
+	return out
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func ptr(s string) *string { return &s }
+
+// Message redacts one message for a viewer.
+func Message(viewerID string, m *store.StoredMessage) MessageView {
+	level := For(viewerID, holdersOf(m.Holders))
+	v := MessageView{ID: m.ID, MessageID: m.Key, ThreadID: m.ThreadID, ReceivedAt: rfc3339(m.SentAt),
+		Direction: directionFor(viewerID, m.Holders), Visibility: level, Participants: []ParticipantView{}}
+	if ShowsSubject(level) {
+		v.Subject = ptr(m.Subject)
+	}
+	if ShowsBody(level) {
+		v.Text, v.HTML, v.Attachments = ptr(m.Text), ptr(m.HTML), ptr(m.Attachments)
+	}
+	for _, p := range m.Participants {
+		v.Participants = append(v.Participants, ParticipantView{Role: p.Role, Email: p.Email, Name: p.Name,
+			PersonID: p.PersonID, MemberID: p.MemberID})
+	}
+	return v
+}
+
+// directionFor is the direction in the viewer's own mailbox when they hold
+// the message, else in the first mailbox holding it.
+func directionFor(viewerID string, hs []store.Holder) string {
+	for _, h := range hs {
+		if h.MemberID == viewerID {
+			return h.Direction
+		}
+	}
+	if len(hs) > 0 {
+		return hs[0].Direction
+	}
+	return ""
+}
+
+// Thread redacts a thread: the thread shows at the most open level among
+// its messages, and each message is redacted on its own.
+func Thread(viewerID string, t *store.ThreadSummary, msgs []*store.StoredMessage) ThreadView {
+	level := For(viewerID, holdersOf(t.Holders))
+	v := ThreadView{ID: t.ID, Visibility: level, Messages: []MessageView{}}
+	if ShowsSubject(level) {
+		v.Subject = ptr(t.Subject)
+	}
+	for _, m := range msgs {
+		v.Messages = append(v.Messages, Message(viewerID, m))
+	}
+	return v
+}
+
+// Row redacts an Emails tab row.
+func Row(viewerID string, t *store.ThreadSummary) ThreadRow {
+	level := For(viewerID, holdersOf(t.Holders))
+	r := ThreadRow{ID: t.ID, MessageCount: t.MessageCount, LastMessageAt: rfc3339(t.LastMessageAt),
+		Visibility: level, Participants: t.Participants}
+	if r.Participants == nil {
+		r.Participants = []store.Address{}
+	}
+	if ShowsSubject(level) {
+		r.Subject = ptr(t.Subject)
+	}
+	if ShowsBody(level) {
+		r.Snippet = ptr(t.Snippet)
+	}
+	return r
+}
