@@ -16,6 +16,9 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+	// The IMAP server builds ENVELOPE and runs SEARCH with go-message, which decodes only
+	// UTF-8 and ISO-8859-1 headers unless this package registers the other charsets.
+	_ "github.com/emersion/go-message/charset"
 
 	"github.com/mailsync/mailsync/internal/mailgen"
 )

@@ -145,6 +145,10 @@ func checkContent(t *testing.T, c *imapclient.Client) {
 		}
 		for _, m := range all {
 			env := m.Envelope
+			if len(env.From) != 1 {
+				t.Errorf("%s: ENVELOPE of message %d has From %v", folder, m.SeqNum, env.From)
+				continue
+			}
 			from := env.From[0].Addr()
 			if folder == "Sent" && from != "alex@ourco.example" {
 				t.Errorf("Sent holds a message from %s", from)

@@ -34,6 +34,7 @@ type Progress struct {
 	Skipped   int // skipped by a rule in this run
 	Failed    int // failed to parse in this run
 	Removed   int // expunged on the server, forgotten by this run
+	Created   int // people created by this run
 	Pending   int // still to fetch, as far as known
 	Folder    string
 	Done      bool

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mailsync/mailsync/internal/contacts"
 	"github.com/mailsync/mailsync/internal/mime"
 	"github.com/mailsync/mailsync/internal/policy"
 	"github.com/mailsync/mailsync/internal/provider"
@@ -20,6 +21,7 @@ type run struct {
 	s        *Syncer
 	account  *store.Account
 	rules    policy.Mailbox
+	dir      *store.Directory
 	progress Progress
 	// listed holds each folder's server count, to report the total.
 	listed map[string]int
@@ -34,8 +36,13 @@ func (s *Syncer) newRun(ctx context.Context, a *store.Account, folders []*store.
 	if err != nil {
 		return nil, err
 	}
+	dir, err := s.Store.LoadDirectory(ctx, a.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
 	r := &run{
 		s:       s,
+		dir:     dir,
 		account: a,
 		rules: policy.Mailbox{
 			Handle:          a.Handle,
@@ -234,6 +241,9 @@ func (r *run) storeParsed(ctx context.Context, tx *sql.Tx, f *store.Folder, resu
 	if err != nil {
 		return err
 	}
+	if err := r.applyContacts(ctx, tx, results); err != nil {
+		return err
+	}
 	items := make([]store.Item, 0, len(results))
 	for _, p := range results {
 		it := store.Item{FolderID: f.ID, UID: p.msg.ID, ChannelID: r.account.ChannelID, Flags: p.msg.Flags, ReceivedAt: p.msg.InternalDate}
@@ -251,6 +261,20 @@ func (r *run) storeParsed(ctx context.Context, tx *sql.Tx, f *store.Folder, resu
 		items = append(items, it)
 	}
 	return store.PutItems(ctx, tx, items)
+}
+
+// applyContacts creates the People and Companies the imported messages
+// call for, after the messages so that participants link to them.
+func (r *run) applyContacts(ctx context.Context, tx *sql.Tx, results []parsed) error {
+	var msgs []contacts.Message
+	for _, p := range results {
+		if p.err == nil && p.decision.Import {
+			msgs = append(msgs, contacts.Message{Key: p.mail.Key(), Policy: policyMessage(p.mail)})
+		}
+	}
+	created, err := contacts.Apply(ctx, tx, r.account.WorkspaceID, r.account.ChannelID, r.rules, r.dir, msgs)
+	r.progress.Created += created
+	return err
 }
 
 func direction(outgoing bool) string {

@@ -24,25 +24,33 @@ type ContactOutcome struct {
 	Reason  string `json:"reason"`
 }
 
-// PutContactOutcomes records the contact decisions of a message.
-func PutContactOutcomes(ctx context.Context, tx *sql.Tx, channelID, messageKey string, outcomes []ContactOutcome) error {
-	if len(outcomes) == 0 {
-		return nil
-	}
-	var b strings.Builder
-	args := make([]any, 0, 5*len(outcomes))
-	for i, o := range outcomes {
-		if i > 0 {
-			b.WriteString(", ")
+// MessageContactOutcome is a ContactOutcome of one message.
+type MessageContactOutcome struct {
+	MessageKey string
+	ContactOutcome
+}
+
+// PutContactOutcomes records contact decisions of a batch of messages in
+// one statement per few hundred rows.
+func PutContactOutcomes(ctx context.Context, tx *sql.Tx, channelID string, outcomes []MessageContactOutcome) error {
+	const cols = 5
+	for start := 0; start < len(outcomes); start += 300 {
+		end := min(start+300, len(outcomes))
+		var b strings.Builder
+		args := make([]any, 0, cols*(end-start))
+		for i, o := range outcomes[start:end] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(" + placeholders(len(args)+1, cols) + ")")
+			args = append(args, channelID, o.MessageKey, o.Email, o.Outcome, o.Reason)
 		}
-		b.WriteString("(" + placeholders(len(args)+1, 5) + ")")
-		args = append(args, channelID, messageKey, o.Email, o.Outcome, o.Reason)
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO contact_decisions (channel_id, message_key, email, outcome, reason)
-		VALUES `+b.String()+` ON CONFLICT (channel_id, message_key, email) DO UPDATE SET
-		outcome = excluded.outcome, reason = excluded.reason`, args...)
-	if err != nil {
-		return fmt.Errorf("record contact decisions: %w", err)
+		_, err := tx.ExecContext(ctx, `INSERT INTO contact_decisions (channel_id, message_key, email, outcome, reason)
+			VALUES `+b.String()+` ON CONFLICT (channel_id, message_key, email) DO UPDATE SET
+			outcome = excluded.outcome, reason = excluded.reason`, args...)
+		if err != nil {
+			return fmt.Errorf("record contact decisions: %w", err)
+		}
 	}
 	return nil
 }
