@@ -2,15 +2,14 @@ package cli
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
+		"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/mailsync/mailsync/internal/imapsync"
+	"github.com/mailsync/mailsync/internal/connect"
 	"github.com/mailsync/mailsync/internal/ingest"
 	"github.com/mailsync/mailsync/internal/jobs"
 	"github.com/mailsync/mailsync/internal/provider"
@@ -36,19 +35,6 @@ func runAccount(ctx context.Context, app *App, args []string) error {
 		return accountRemove(ctx, app, args[1:])
 	}
 	return usagef("unknown account command %q", args[0])
-}
-
-// imapConnector dials IMAP accounts; tlsConfig may carry extra roots (tests).
-func imapConnector(tlsConfig *tls.Config) ingest.ConnectFunc {
-	return func(ctx context.Context, a *store.Account, secret string) (provider.Mailbox, error) {
-		if a.Provider != "imap" {
-			return nil, fmt.Errorf("provider %q is not supported yet", a.Provider)
-		}
-		return imapsync.Dial(ctx, imapsync.Config{
-			Host: a.Host, Port: a.Port, Security: a.Security,
-			Username: a.Username, Password: secret, TLSConfig: tlsConfig,
-		})
-	}
 }
 
 func accountAddIMAP(ctx context.Context, app *App, args []string) error {
@@ -140,7 +126,7 @@ func (app *App) connector() ingest.ConnectFunc {
 	if app.Connect != nil {
 		return app.Connect
 	}
-	return imapConnector(nil)
+	return connect.Connector{}.Connect
 }
 
 // checkLogin connects and lists folders, so that a wrong password or an

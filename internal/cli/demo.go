@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mailsync/mailsync/internal/connect"
 	"github.com/mailsync/mailsync/internal/database"
 	"github.com/mailsync/mailsync/internal/demoserver"
 	"github.com/mailsync/mailsync/internal/ingest"
@@ -70,7 +71,7 @@ func runDemo(ctx context.Context, app *App, args []string) error {
 		return err
 	}
 	reporter := newProgressReporter(app.Stderr)
-	syncer := &ingest.Syncer{Store: st, Box: box, Connect: imapConnector(nil), Log: app.Log, OnProgress: reporter.update}
+	syncer := &ingest.Syncer{Store: st, Box: box, Connect: connect.Connector{}.Connect, Log: app.Log, OnProgress: reporter.update}
 	reporter.start(owner)
 	err = syncer.SyncAccount(ctx, account.ID)
 	reporter.finish(err)

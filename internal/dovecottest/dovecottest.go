@@ -184,7 +184,7 @@ func (s *Server) start(withTLS bool) error {
 		err = waitFile(done, filepath.Join(s.dir, "run", "master.pid"))
 	}
 	if err != nil {
-		cmd.Process.Kill()
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-done
 		logged, _ := os.ReadFile(logPath)
 		out := stderr.String() + string(logged)

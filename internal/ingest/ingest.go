@@ -185,6 +185,11 @@ func (s *Syncer) syncLeased(ctx context.Context, a *store.Account) error {
 			return fmt.Errorf("sync %s folder %s: %w", a.Handle, f.Name, err)
 		}
 	}
+	if run.forgot {
+		if err := s.Store.DeleteUnheldMessages(ctx, a.WorkspaceID); err != nil {
+			return err
+		}
+	}
 	run.progress.Done = true
 	run.report()
 	s.log().Info("mailbox synced", "account", a.ID, "handle", a.Handle, "imported", run.progress.Imported,

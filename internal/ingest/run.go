@@ -22,6 +22,9 @@ type run struct {
 	account  *store.Account
 	rules    policy.Mailbox
 	dir      *store.Directory
+	// forgot is set when a folder's items were forgotten (UIDVALIDITY
+	// change): messages not found again are deleted at the end.
+	forgot bool
 	progress Progress
 	// listed holds each folder's server count, to report the total.
 	listed map[string]int
@@ -112,9 +115,10 @@ func (r *run) apply(ctx context.Context, f *store.Folder, b provider.Batch) erro
 	var removed int
 	err := r.s.Store.Tx(ctx, func(tx *sql.Tx) error {
 		if b.Reset {
-			if err := store.RemoveItems(ctx, tx, ws, f.ID, nil); err != nil {
+			if err := store.ForgetFolderItems(ctx, tx, f.ID); err != nil {
 				return err
 			}
+			r.forgot = true
 		}
 		gone, err := r.vanished(ctx, tx, f, b)
 		if err != nil {
@@ -132,17 +136,25 @@ func (r *run) apply(ctx context.Context, f *store.Folder, b provider.Batch) erro
 		if err := r.storeParsed(ctx, tx, f, results); err != nil {
 			return err
 		}
-		return store.SetFolderCursor(ctx, tx, f.ID, b.Cursor, b.Listed)
+		return store.SetFolderCursor(ctx, tx, f.ID, b.Cursor, listedCount(b))
 	})
 	if err != nil {
 		return err
 	}
 	r.count(results, removed)
-	if b.Listed >= 0 {
-		r.listed[f.ID] = b.Listed
+	if n := listedCount(b); n >= 0 {
+		r.listed[f.ID] = n
 	}
 	r.report()
 	return nil
+}
+
+// listedCount is the folder's server count when the batch carries one, else -1.
+func listedCount(b provider.Batch) int {
+	if b.Listing != nil || b.Listed > 0 {
+		return b.Listed
+	}
+	return -1
 }
 
 // vanished returns the stored uids the server no longer has: those absent

@@ -120,7 +120,6 @@ func release(held []heldMail, parents []string, fn func(Mail) error) ([]heldMail
 // generator makes messages one at a time; its state is the cast, the clock and the last
 // threadWindow threads.
 type generator struct {
-	opts       Options
 	r          *rand.Rand
 	cast       *cast
 	senders    []*person // who starts threads: contacts, colleagues and group addresses
@@ -190,7 +189,7 @@ func newGenerator(opts Options) (*generator, error) {
 	}
 	senders := slices.Concat(c.contacts, c.groups)
 	return &generator{
-		opts: opts, r: r, cast: c, senders: senders,
+		r: r, cast: c, senders: senders,
 		clock: opts.Start, gap: corpusSpan / time.Duration(max(opts.N, 1)),
 	}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -208,6 +209,8 @@ func (h header) Get(k string) string { return mail.Header(h).Get(k) }
 
 func mimeHeader(h mail.Header) header { return header(h) }
 
+var metaCharset = regexp.MustCompile(`<meta charset="([^"]+)"`)
+
 // walk parses a MIME entity as a client would, calling leaf with each part's content type
 // and decoded content (text converted to UTF-8). It fails on anything malformed.
 func walk(h header, body io.Reader, leaf func(ctype string, content []byte)) error {
@@ -257,6 +260,10 @@ func walk(h header, body io.Reader, leaf func(ctype string, content []byte)) err
 	}
 	if strings.HasPrefix(ctype, "text/") && (!utf8.Valid(content) || bytes.ContainsRune(content, utf8.RuneError)) {
 		return fmt.Errorf("%s in %s does not decode cleanly: %q", ctype, params["charset"], content)
+	}
+	if meta := metaCharset.FindSubmatch(content); ctype == "text/html" && meta != nil &&
+		!strings.EqualFold(string(meta[1]), params["charset"]) {
+		return fmt.Errorf("HTML in %s says it is in %s", params["charset"], meta[1])
 	}
 	if ctype == "message/rfc822" {
 		inner, err := mail.ReadMessage(bytes.NewReader(content))

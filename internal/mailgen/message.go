@@ -108,10 +108,13 @@ func (g *generator) content(m *message) *part {
 			kinds = append(kinds, attachmentKind(r.Float64()))
 		}
 	}
+	// HTML mail in ISO-2022-JP is rare; clients send it as UTF-8. The meta tag must name
+	// the charset the part is really in.
 	htmlCS := m.charset
 	if htmlCS == "iso-2022-jp" {
 		htmlCS = "utf-8"
 	}
+	htmlCS = fitCharset(htmlCS, m.body)
 	alternative := m.newsletter || shape < 0.55
 	htmlOnly := !alternative && shape >= 0.85
 	cid := ""

@@ -68,7 +68,8 @@ type Batch struct {
 	// Listing, when non-nil, is the complete set of ids in the folder at
 	// the time of the batch. Stored ids missing from it were deleted.
 	Listing []string
-	// Listed is how many messages the folder holds on the server (-1: unknown).
+	// Listed is how many messages the folder holds on the server; it is
+	// read when Listing is non-nil or Listed > 0, and ignored otherwise.
 	Listed int
 	// Removed lists ids deleted since the cursor (providers with deltas).
 	Removed []string

@@ -197,17 +197,14 @@ func FolderUIDs(ctx context.Context, tx *sql.Tx, folderID string) (map[string]bo
 }
 
 // RemoveItems forgets uids of a folder (expunged on the server) and
-// deletes the messages no mailbox holds any more. uids nil forgets the
-// whole folder (UIDVALIDITY changed).
+// deletes the messages no mailbox holds any more.
 func RemoveItems(ctx context.Context, tx *sql.Tx, workspaceID, folderID string, uids []string) error {
+	if len(uids) == 0 {
+		return nil
+	}
 	msgIDs, err := itemMessageIDs(ctx, tx, folderID, uids)
 	if err != nil {
 		return err
-	}
-	if uids == nil {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM folder_items WHERE folder_id = $1`, folderID); err != nil {
-			return fmt.Errorf("forget folder items: %w", err)
-		}
 	}
 	for _, chunk := range chunks(uids, 500) {
 		args := append([]any{folderID}, anys(chunk)...)
@@ -217,6 +214,22 @@ func RemoveItems(ctx context.Context, tx *sql.Tx, workspaceID, folderID string, 
 		}
 	}
 	return deleteOrphans(ctx, tx, workspaceID, msgIDs)
+}
+
+// ForgetFolderItems forgets every uid of a folder (its UIDVALIDITY
+// changed). Messages are kept for now: the re-listing that follows in the
+// same sync finds them again by Message-ID; those it does not find are
+// deleted by DeleteUnheldMessages at the end of the sync.
+func ForgetFolderItems(ctx context.Context, tx *sql.Tx, folderID string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM folder_items WHERE folder_id = $1`, folderID); err != nil {
+		return fmt.Errorf("forget folder items: %w", err)
+	}
+	return nil
+}
+
+// DeleteUnheldMessages deletes a workspace's messages that no folder holds.
+func (s *Store) DeleteUnheldMessages(ctx context.Context, workspaceID string) error {
+	return s.Tx(ctx, func(tx *sql.Tx) error { return deleteOrphanMessages(ctx, tx, workspaceID) })
 }
 
 // itemMessageIDs returns the message ids that items of a folder point to

@@ -1,12 +1,16 @@
 // Package web serves mailsync over HTTP: the REST API under /api/v1, the
 // web UI and the health endpoint. Every read goes through package
-// visibility; handlers only translate between HTTP and the store.
+// visibility; handlers only translate between HTTP and the store, and
+// never send a field the viewer may not see.
 package web
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/mailsync/mailsync/internal/ingest"
 	"github.com/mailsync/mailsync/internal/secrets"
@@ -20,22 +24,82 @@ type Enqueuer interface {
 
 // Config is what the web server needs.
 type Config struct {
-	Store   *store.Store
-	Box     *secrets.Box
-	Queue   Enqueuer
+	Store *store.Store
+	Box   *secrets.Box
+	// Queue starts the initial import of an added mailbox; nil skips it.
+	Queue Enqueuer
+	// Connect checks the credentials of a mailbox being added; nil dials
+	// IMAP servers directly.
 	Connect ingest.ConnectFunc
 	Log     *slog.Logger
+	// SessionTTL is how long a UI login lasts (default 14 days).
+	SessionTTL time.Duration
+}
+
+// server holds the handlers' dependencies and the routes they answer.
+type server struct {
+	cfg       Config
+	log       *slog.Logger
+	mux       *http.ServeMux
+	pages     *pages
+	apiRoutes []string // "METHOD /api/v1/path" of every API route, for the OpenAPI check
 }
 
 // New returns the HTTP handler.
 func New(cfg Config) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if err := cfg.Store.DB.PingContext(r.Context()); err != nil {
-			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
-			return
-		}
-		w.Write([]byte("ok\n"))
-	})
-	return mux
+	return newServer(cfg)
+}
+
+func newServer(cfg Config) *server {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 14 * 24 * time.Hour
+	}
+	if cfg.Connect == nil {
+		cfg.Connect = imapConnect
+	}
+	s := &server{cfg: cfg, log: cfg.Log, mux: http.NewServeMux(), pages: loadPages()}
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.routeAPI()
+	s.routeUI()
+	return s
+}
+
+// ServeHTTP adds the security headers every answer carries.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", csp(false))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	s.mux.ServeHTTP(w, r)
+}
+
+// csp is the Content-Security-Policy: scripts and styles only from our own
+// files (no inline code), images from us and data: URLs unless the reader
+// asked to load a message's remote images.
+func csp(remoteImages bool) string {
+	img := "img-src 'self' data:"
+	if remoteImages {
+		img += " https: http:"
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; " + img +
+		"; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+}
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Store.DB.PingContext(r.Context()); err != nil {
+		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ok\n"))
+}
+
+// randomToken returns 256 random bits, URL-safe.
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }

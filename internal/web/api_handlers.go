@@ -1,0 +1,440 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mailsync/mailsync/internal/policy"
+	"github.com/mailsync/mailsync/internal/store"
+	"github.com/mailsync/mailsync/internal/visibility"
+)
+
+// routeAPI registers the REST API. Every route but the OpenAPI document
+// needs a bearer token and sees only its member's workspace.
+func (s *server) routeAPI() {
+	s.mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
+	s.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSONError(w, http.StatusNotFound, "no such API route: see /api/v1/openapi.json")
+	})
+	s.api("GET", "/people", s.apiPeople)
+	s.api("POST", "/people", s.apiAddPerson)
+	s.api("GET", "/people/{id}", s.apiPerson)
+	s.api("DELETE", "/people/{id}", s.apiDeletePerson)
+	s.api("GET", "/people/{id}/threads", s.apiPersonThreads)
+	s.api("GET", "/companies", s.apiCompanies)
+	s.api("GET", "/companies/{id}", s.apiCompany)
+	s.api("DELETE", "/companies/{id}", s.apiDeleteCompany)
+	s.api("GET", "/companies/{id}/threads", s.apiCompanyThreads)
+	s.api("GET", "/threads/{id}", s.apiThread)
+	s.api("GET", "/messages/{id}", s.apiMessage)
+	s.api("GET", "/accounts", s.apiAccounts)
+	s.api("POST", "/accounts", s.apiAddAccount)
+	s.api("GET", "/accounts/{id}", s.apiAccount)
+	s.api("PATCH", "/accounts/{id}", s.apiUpdateAccount)
+	s.api("DELETE", "/accounts/{id}", s.apiDeleteAccount)
+	s.api("GET", "/blocklist", s.apiBlocklist)
+	s.api("POST", "/blocklist", s.apiAddBlocklist)
+	s.api("DELETE", "/blocklist/{entry}", s.apiRemoveBlocklist)
+}
+
+func (s *server) apiPeople(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	var people []*store.Person
+	var err error
+	if q := r.URL.Query().Get("q"); q != "" {
+		people, err = s.cfg.Store.SearchPeople(r.Context(), m.WorkspaceID, q, 1000)
+	} else {
+		people, err = s.cfg.Store.People(r.Context(), m.WorkspaceID)
+	}
+	if err != nil {
+		return err
+	}
+	if people == nil {
+		people = []*store.Person{}
+	}
+	return writeJSON(w, http.StatusOK, people)
+}
+
+// newPersonJSON is the body of POST /people.
+type newPersonJSON struct {
+	FirstName        string   `json:"firstName"`
+	LastName         string   `json:"lastName"`
+	PrimaryEmail     string   `json:"primaryEmail"`
+	AdditionalEmails []string `json:"additionalEmails"`
+	CompanyID        string   `json:"companyId"`
+}
+
+func (s *server) apiAddPerson(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	var in newPersonJSON
+	if err := readJSON(r, &in); err != nil {
+		return err
+	}
+	emails := append([]string{in.PrimaryEmail}, in.AdditionalEmails...)
+	for _, e := range emails {
+		if !looksLikeEmail(e) {
+			return errorf(http.StatusBadRequest, "%q is not an email address (primaryEmail is required)", e)
+		}
+	}
+	if in.CompanyID != "" {
+		if _, err := s.cfg.Store.Company(r.Context(), m.WorkspaceID, in.CompanyID); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return errorf(http.StatusBadRequest, "companyId %q: no such company", in.CompanyID)
+			}
+			return err
+		}
+	}
+	p, err := s.cfg.Store.AddPerson(r.Context(), m.WorkspaceID, store.NewPerson{FirstName: in.FirstName,
+		LastName: in.LastName, Emails: emails, CompanyID: in.CompanyID, CreatedBy: store.CreatedByUser})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, p)
+}
+
+func looksLikeEmail(e string) bool {
+	e = strings.TrimSpace(e)
+	at := strings.LastIndexByte(e, '@')
+	return at > 0 && at < len(e)-1 && !strings.ContainsAny(e, " \t\r\n<>,")
+}
+
+func (s *server) apiPerson(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	p, err := s.cfg.Store.Person(r.Context(), m.WorkspaceID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, p)
+}
+
+func (s *server) apiDeletePerson(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	if err := s.cfg.Store.DeletePerson(r.Context(), m.WorkspaceID, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *server) apiCompanies(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	var companies []*store.Company
+	var err error
+	if q := r.URL.Query().Get("q"); q != "" {
+		companies, err = s.cfg.Store.SearchCompanies(r.Context(), m.WorkspaceID, q, 1000)
+	} else {
+		companies, err = s.cfg.Store.Companies(r.Context(), m.WorkspaceID)
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, companies)
+}
+
+func (s *server) apiCompany(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	c, err := s.cfg.Store.Company(r.Context(), m.WorkspaceID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
+}
+
+func (s *server) apiDeleteCompany(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	if err := s.cfg.Store.DeleteCompany(r.Context(), m.WorkspaceID, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// threadPage is an Emails tab page, as the CLI's `threads` prints it.
+type threadPage struct {
+	Total   int                    `json:"total"`
+	Limit   int                    `json:"limit"`
+	Offset  int                    `json:"offset"`
+	Threads []visibility.ThreadRow `json:"threads"`
+}
+
+// threadsOf lists a person's or a company's threads for viewer, redacted.
+func (s *server) threadsOf(r *http.Request, m *store.Member, kind, id string, limit, offset int) (*threadPage, error) {
+	ctx := r.Context()
+	var total int
+	var threads []*store.ThreadSummary
+	var err error
+	if kind == "person" {
+		if _, err = s.cfg.Store.Person(ctx, m.WorkspaceID, id); err != nil {
+			return nil, err
+		}
+		total, threads, err = s.cfg.Store.ThreadsForPerson(ctx, m.WorkspaceID, id, limit, offset)
+	} else {
+		if _, err = s.cfg.Store.Company(ctx, m.WorkspaceID, id); err != nil {
+			return nil, err
+		}
+		total, threads, err = s.cfg.Store.ThreadsForCompany(ctx, m.WorkspaceID, id, limit, offset)
+	}
+	if err != nil {
+		return nil, err
+	}
+	page := &threadPage{Total: total, Limit: limit, Offset: offset, Threads: make([]visibility.ThreadRow, 0, len(threads))}
+	for _, t := range threads {
+		page.Threads = append(page.Threads, visibility.Row(m.ID, t))
+	}
+	return page, nil
+}
+
+func (s *server) apiPersonThreads(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	return s.apiThreadsOf(w, r, m, "person")
+}
+
+func (s *server) apiCompanyThreads(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	return s.apiThreadsOf(w, r, m, "company")
+}
+
+func (s *server) apiThreadsOf(w http.ResponseWriter, r *http.Request, m *store.Member, kind string) error {
+	limit, offset, err := paging(r)
+	if err != nil {
+		return err
+	}
+	page, err := s.threadsOf(r, m, kind, r.PathValue("id"), limit, offset)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, page)
+}
+
+func (s *server) apiThread(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	t, msgs, err := s.cfg.Store.Thread(r.Context(), m.WorkspaceID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, visibility.Thread(m.ID, t, msgs))
+}
+
+// messageJSON is one message with its sanitized HTML body and, for the
+// viewer's own mailboxes, why it is here.
+type messageJSON struct {
+	visibility.MessageView
+	HTML        *string         `json:"html"`
+	Attachments json.RawMessage `json:"attachments"`
+	Why         []whyJSON       `json:"why"`
+}
+
+// whyJSON is what became of the message in one of the viewer's mailboxes.
+type whyJSON struct {
+	AccountID string                 `json:"accountId"`
+	Folder    string                 `json:"folder"`
+	Decision  string                 `json:"decision"`
+	Rule      string                 `json:"rule"`
+	Detail    string                 `json:"detail"`
+	Contacts  []store.ContactOutcome `json:"contacts"`
+}
+
+func (s *server) apiMessage(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	msg, err := s.cfg.Store.Message(r.Context(), m.WorkspaceID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	v := visibility.Message(m.ID, msg)
+	out := messageJSON{MessageView: v, Attachments: json.RawMessage("null"), Why: []whyJSON{}}
+	if v.HTML != nil && *v.HTML != "" {
+		safe, _ := sanitizeHTML(*v.HTML, false)
+		html := string(safe)
+		out.HTML = &html
+	}
+	if v.Attachments != nil {
+		out.Attachments = json.RawMessage("[]")
+		if json.Valid([]byte(*v.Attachments)) && *v.Attachments != "" {
+			out.Attachments = json.RawMessage(*v.Attachments)
+		}
+	}
+	// Decisions name folders and rules of a mailbox: only its owner sees them.
+	seen := map[string]bool{}
+	for _, h := range msg.Holders {
+		if h.MemberID != m.ID || seen[h.AccountID] {
+			continue
+		}
+		seen[h.AccountID] = true
+		decisions, err := s.cfg.Store.Decisions(r.Context(), h.AccountID, msg.Key)
+		if err != nil {
+			return err
+		}
+		for _, d := range decisions {
+			c := d.Contacts
+			if c == nil {
+				c = []store.ContactOutcome{}
+			}
+			out.Why = append(out.Why, whyJSON{AccountID: h.AccountID, Folder: d.Folder, Decision: d.Status,
+				Rule: d.Rule, Detail: d.Detail, Contacts: c})
+		}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// accountJSON is an account as `account list --json` prints it.
+type accountJSON struct {
+	ID              string       `json:"id"`
+	Member          string       `json:"member"`
+	MemberID        string       `json:"memberId"`
+	Provider        string       `json:"provider"`
+	Handle          string       `json:"handle"`
+	Aliases         []string     `json:"aliases"`
+	Host            string       `json:"host"`
+	Port            int          `json:"port"`
+	Security        string       `json:"security"`
+	Username        string       `json:"username"`
+	Status          string       `json:"status"`
+	LastError       string       `json:"lastError,omitempty"`
+	LastSyncedAt    *string      `json:"lastSyncedAt"`
+	Counts          store.Counts `json:"counts"`
+	Visibility      string       `json:"visibility"`
+	AutoCreate      string       `json:"autoCreate"`
+	ExcludeGroup    bool         `json:"excludeGroup"`
+	ExcludePersonal bool         `json:"excludePersonal"`
+	Folders         []string     `json:"folders"`
+}
+
+func toAccountJSON(a *store.Account) accountJSON {
+	out := accountJSON{ID: a.ID, Member: a.MemberEmail, MemberID: a.MemberID, Provider: a.Provider, Handle: a.Handle,
+		Aliases: a.Aliases, Host: a.Host, Port: a.Port, Security: a.Security, Username: a.Username,
+		Status: a.Status, LastError: a.LastError, Counts: a.Counts, Visibility: a.Visibility, AutoCreate: a.AutoCreate,
+		ExcludeGroup: a.ExcludeGroup, ExcludePersonal: a.ExcludePersonal, Folders: a.Folders}
+	if out.Aliases == nil {
+		out.Aliases = []string{}
+	}
+	if out.Folders == nil {
+		out.Folders = []string{}
+	}
+	if !a.LastSyncedAt.IsZero() {
+		t := a.LastSyncedAt.UTC().Format(time.RFC3339)
+		out.LastSyncedAt = &t
+	}
+	return out
+}
+
+func (s *server) apiAccounts(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	accounts, err := s.cfg.Store.Accounts(r.Context(), m.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	out := make([]accountJSON, 0, len(accounts))
+	for _, a := range accounts {
+		out = append(out, toAccountJSON(a))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *server) apiAccount(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	a, err := s.cfg.Store.Account(r.Context(), m.WorkspaceID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, toAccountJSON(a))
+}
+
+// newAccountJSON is the body of POST /accounts.
+type newAccountJSON struct {
+	Provider string   `json:"provider"`
+	Host     string   `json:"host"`
+	Port     int      `json:"port"`
+	Security string   `json:"security"`
+	Username string   `json:"username"`
+	Password string   `json:"password"`
+	Handle   string   `json:"handle"`
+	Aliases  []string `json:"aliases"`
+}
+
+func (s *server) apiAddAccount(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	var in newAccountJSON
+	if err := readJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Provider != "" && in.Provider != "imap" {
+		return errorf(http.StatusBadRequest, "provider %q cannot be added here yet: use imap", in.Provider)
+	}
+	a, err := s.addIMAPAccount(r.Context(), m, imapAccount{Host: in.Host, Port: in.Port, Security: in.Security,
+		Username: in.Username, Password: in.Password, Handle: in.Handle, Aliases: in.Aliases})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, toAccountJSON(a))
+}
+
+// accountSettingsJSON is the body of PATCH /accounts/{id}; absent fields
+// stay as they are.
+type accountSettingsJSON struct {
+	Visibility      *string   `json:"visibility"`
+	AutoCreate      *string   `json:"autoCreate"`
+	ExcludeGroup    *bool     `json:"excludeGroup"`
+	ExcludePersonal *bool     `json:"excludePersonal"`
+	Folders         *[]string `json:"folders"`
+}
+
+func (s *server) apiUpdateAccount(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	a, err := s.ownAccount(r, m, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	var in accountSettingsJSON
+	if err := readJSON(r, &in); err != nil {
+		return err
+	}
+	settings, err := channelSettings(in)
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Store.UpdateChannelSettings(r.Context(), m.WorkspaceID, a.ID, settings); err != nil {
+		return err
+	}
+	a, err = s.cfg.Store.Account(r.Context(), m.WorkspaceID, a.ID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, toAccountJSON(a))
+}
+
+func (s *server) apiDeleteAccount(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	a, err := s.ownAccount(r, m, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Store.DeleteAccount(r.Context(), m.WorkspaceID, a.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *server) apiBlocklist(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	entries, err := s.cfg.Store.Blocklist(r.Context(), m.ID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, entries)
+}
+
+func (s *server) apiAddBlocklist(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	var in struct {
+		Entry string `json:"entry"`
+	}
+	if err := readJSON(r, &in); err != nil {
+		return err
+	}
+	entry, err := policy.ValidBlocklistEntry(in.Entry)
+	if err != nil {
+		return errorf(http.StatusBadRequest, "%v", err)
+	}
+	if err := s.cfg.Store.AddBlocklistEntry(r.Context(), m.ID, entry); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, map[string]string{"entry": entry})
+}
+
+func (s *server) apiRemoveBlocklist(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	entry, err := policy.ValidBlocklistEntry(r.PathValue("entry"))
+	if err != nil {
+		return errorf(http.StatusBadRequest, "%v", err)
+	}
+	if err := s.cfg.Store.RemoveBlocklistEntry(r.Context(), m.ID, entry); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
