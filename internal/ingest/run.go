@@ -18,13 +18,13 @@ import (
 
 // run is one sync of one account: the settings it applies and its progress.
 type run struct {
-	s        *Syncer
-	account  *store.Account
-	rules    policy.Mailbox
-	dir      *store.Directory
+	s       *Syncer
+	account *store.Account
+	rules   policy.Mailbox
+	dir     *store.Directory
 	// forgot is set when a folder's items were forgotten (UIDVALIDITY
 	// change): messages not found again are deleted at the end.
-	forgot bool
+	forgot   bool
 	progress Progress
 	// listed holds each folder's server count, to report the total.
 	listed map[string]int
