@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/mailsync/mailsync/internal/provider"
@@ -88,7 +90,7 @@ func (s *Syncer) SyncAccount(ctx context.Context, accountID string) error {
 		return err
 	}
 	owner := s.owner()
-	ok, err := s.Store.AcquireLease(ctx, a.ChannelID, owner, time.Now().Add(s.leaseTTL()))
+	ok, err := s.acquire(ctx, a.ChannelID, owner)
 	if err != nil {
 		return err
 	}
@@ -110,6 +112,38 @@ func (s *Syncer) SyncAccount(ctx context.Context, accountID string) error {
 	}
 	s.recordOutcome(context.WithoutCancel(ctx), a, err)
 	return err
+}
+
+// acquire takes the mailbox's sync lease. A lease left behind by a
+// process of this host that no longer runs (killed, crashed) is taken
+// over at once instead of waiting for it to expire.
+func (s *Syncer) acquire(ctx context.Context, channelID, owner string) (bool, error) {
+	until := time.Now().Add(s.leaseTTL())
+	ok, err := s.Store.AcquireLease(ctx, channelID, owner, until)
+	if ok || err != nil {
+		return ok, err
+	}
+	holder, err := s.Store.LeaseHolder(ctx, channelID)
+	if err != nil || holder == "" || !deadLocalProcess(holder) {
+		return false, err
+	}
+	s.log().Warn("taking over the sync lease of a process that is gone", "channel", channelID, "holder", holder)
+	return s.Store.TakeOverLease(ctx, channelID, holder, owner, until)
+}
+
+// deadLocalProcess reports whether a lease owner "host:pid:nonce" names a
+// process of this host that no longer exists.
+func deadLocalProcess(owner string) bool {
+	parts := strings.Split(owner, ":")
+	if len(parts) != 3 {
+		return false
+	}
+	host, _ := os.Hostname()
+	pid, err := strconv.Atoi(parts[1])
+	if parts[0] != host || err != nil || pid <= 0 || pid == os.Getpid() {
+		return false
+	}
+	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }
 
 // renewLease keeps the lease alive while the sync runs; if another

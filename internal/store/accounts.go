@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -334,6 +335,29 @@ func (s *Store) AcquireLease(ctx context.Context, channelID, owner string, until
 		owner, until.UnixMilli(), channelID, now())
 	if err != nil {
 		return false, fmt.Errorf("acquire sync lease: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// LeaseHolder returns who holds the channel's sync lease ("" for nobody).
+func (s *Store) LeaseHolder(ctx context.Context, channelID string) (string, error) {
+	var owner string
+	err := s.DB.QueryRowContext(ctx, `SELECT lease_owner FROM channels WHERE id = $1 AND lease_until >= $2`,
+		channelID, now()).Scan(&owner)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return owner, err
+}
+
+// TakeOverLease moves the lease from a holder known to be dead to owner;
+// it fails (false) if someone else took it meanwhile.
+func (s *Store) TakeOverLease(ctx context.Context, channelID, dead, owner string, until time.Time) (bool, error) {
+	res, err := s.DB.ExecContext(ctx, `UPDATE channels SET lease_owner = $1, lease_until = $2
+		WHERE id = $3 AND lease_owner = $4`, owner, until.UnixMilli(), channelID, dead)
+	if err != nil {
+		return false, fmt.Errorf("take over sync lease: %w", err)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
