@@ -11,7 +11,7 @@ import (
 
 	"github.com/mailsync/mailsync/internal/ingest"
 	"github.com/mailsync/mailsync/internal/jobs"
-	"github.com/mailsync/mailsync/internal/store"
+	"github.com/mailsync/mailsync/internal/push"
 	"github.com/mailsync/mailsync/internal/web"
 )
 
@@ -69,6 +69,14 @@ func (app *App) runWorkers(ctx context.Context, interval time.Duration, workers 
 		return fmt.Errorf("start job queue: %w", err)
 	}
 	app.Log.Info("sync workers started", "interval", interval, "workers", workers, "db", string(st.DB.Kind))
+	// Push: IDLE on INBOX and Sent of every synced mailbox, between the periodic syncs.
+	pushCtx, stopPush := context.WithCancel(ctx)
+	pushDone := make(chan struct{})
+	go func() {
+		defer close(pushDone)
+		(&push.Manager{Store: st, Box: box, Connect: app.connector(), Queue: queue, Log: app.Log}).Run(pushCtx)
+	}()
+	defer func() { stopPush(); <-pushDone }()
 	serveErr := make(chan error, 1)
 	var srv *http.Server
 	if addr != "" {
@@ -95,5 +103,3 @@ func (app *App) runWorkers(ctx context.Context, interval time.Duration, workers 
 	}
 	return err
 }
-
-var _ = store.StatusActive

@@ -1,0 +1,80 @@
+package jobs
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/mailsync/mailsync/internal/connect"
+	"github.com/mailsync/mailsync/internal/database"
+	"github.com/mailsync/mailsync/internal/database/dbtest"
+	"github.com/mailsync/mailsync/internal/dovecottest"
+	"github.com/mailsync/mailsync/internal/ingest"
+	"github.com/mailsync/mailsync/internal/secrets"
+	"github.com/mailsync/mailsync/internal/store"
+)
+
+func TestQueuedSyncImportsNewMailbox(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		dove := dovecottest.Start(t, dovecottest.Options{})
+		raw := "From: Jane Doe <jane.doe@acme-corp.com>\r\nTo: user1@ourco.example\r\nSubject: Hello\r\n" +
+			"Message-ID: <queued@acme-corp.com>\r\nDate: Mon, 04 May 2026 09:00:00 +0000\r\n\r\nHello\r\n"
+		if err := dove.Append(ctx, "user1", "INBOX", []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+		key, _ := secrets.ParseKey(secrets.NewKey())
+		box, _ := secrets.New(key)
+		st := store.New(db)
+		ws, _ := st.CreateWorkspace(ctx, "Our Co", nil)
+		m, _ := st.AddMember(ctx, ws.ID, "user1@ourco.example", "User One", false)
+		a, err := st.AddAccount(ctx, store.NewAccount{WorkspaceID: ws.ID, MemberID: m.ID, Provider: "imap",
+			Handle: "user1@ourco.example", Host: dove.Host(), Port: dove.Port(), Security: "none", Username: "user1",
+			SecretEnc: box.Seal(dovecottest.Password)})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		// Enqueued twice before any worker runs: one job, not two.
+		inserter, err := NewInserter(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := inserter.client.Insert(ctx, SyncArgs{AccountID: a.ID}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := inserter.client.Insert(ctx, SyncArgs{AccountID: a.ID}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.UniqueSkippedAsDuplicate || !second.UniqueSkippedAsDuplicate {
+			t.Fatalf("second sync job of one mailbox was not collapsed into the first")
+		}
+
+		syncer := &ingest.Syncer{Store: st, Box: box, Connect: connect.Connector{}.Connect}
+		q, err := NewWorker(db, Config{Syncer: syncer, Interval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer q.Stop(context.Background())
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			got, err := st.Account(ctx, ws.ID, a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status == store.StatusActive && got.Counts.Imported == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("queued sync did not import the mailbox: %+v", got)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+}
