@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/mailsync/mailsync/internal/database"
@@ -282,13 +281,4 @@ func (app *App) readSecret(file, env string) (string, error) {
 		return v, nil
 	}
 	return "", usagef("a password is required: --password-file FILE or --password-env VAR")
-}
-
-func sortedKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -12,11 +12,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/mailsync/mailsync/internal/provider"
+	"github.com/mailsync/mailsync/internal/rules"
 	"github.com/mailsync/mailsync/internal/secrets"
 	"github.com/mailsync/mailsync/internal/store"
 )
@@ -193,6 +193,11 @@ func (s *Syncer) syncLeased(ctx context.Context, a *store.Account) error {
 			return err
 		}
 	}
+	// Rule changes made while no sync ran act on past mail before
+	// anything is fetched: what they ask to refetch is fetched now.
+	if err := s.applyRules(ctx, a); err != nil {
+		return err
+	}
 	mb, err := s.Connect(ctx, a, secret)
 	if err != nil {
 		return fmt.Errorf("connect %s: %w", a.Handle, err)
@@ -224,11 +229,30 @@ func (s *Syncer) syncLeased(ctx context.Context, a *store.Account) error {
 			return err
 		}
 	}
+	// Rule changes made during this run, which fetched with the rules it
+	// started with.
+	if err := s.applyRules(ctx, a); err != nil {
+		return err
+	}
 	run.progress.Done = true
 	run.report()
 	s.log().Info("mailbox synced", "account", a.ID, "handle", a.Handle, "imported", run.progress.Imported,
 		"skipped", run.progress.Skipped, "failed", run.progress.Failed, "removed", run.progress.Removed,
 		"elapsed", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// applyRules re-decides the mailbox's past mail if its rules changed
+// since they were last applied (package rules); the caller holds the lease.
+func (s *Syncer) applyRules(ctx context.Context, a *store.Account) error {
+	res, err := rules.ApplyPending(ctx, s.Store, a.ID)
+	if err != nil {
+		return err
+	}
+	if res.Removed+res.Refetch > 0 {
+		s.log().Info("rule change applied to past mail", "account", a.ID, "removed", res.Removed,
+			"deleted", res.Deleted, "refetch", res.Refetch)
+	}
 	return nil
 }
 
@@ -249,6 +273,3 @@ func folderSpecs(remote []provider.Folder, picked []string) []store.FolderSpec {
 	}
 	return specs
 }
-
-// counter is a progress figure shared by the parse workers.
-type counter = atomic.Int64
