@@ -51,6 +51,9 @@ if [[ -n $unformatted ]]; then
   say "gofmt would change:"; echo "$unformatted" >&2; exit 1
 fi
 
+say "staticcheck"
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
 say "go test"
 # -p 2: the machine has 2 cores; the integration tests start their own
 # Dovecot and databases, so packages may run side by side.

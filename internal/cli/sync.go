@@ -151,6 +151,9 @@ func (r *progressReporter) summary(p ingest.Progress) string {
 	rate := float64(done) / max(elapsed.Seconds(), 0.001)
 	s := fmt.Sprintf("listed %d, imported %d, skipped %d, failed %d, removed %d (%.0f msg/s)",
 		p.Listed, p.Imported, p.Skipped, p.Failed, p.Removed, rate)
+	if left := p.Listed - done; !p.Done && left > 0 && rate > 0 {
+		s += fmt.Sprintf(", about %s left", (time.Duration(float64(left)/rate) * time.Second).Round(time.Second))
+	}
 	return s
 }
 
