@@ -2,6 +2,7 @@ package database_test
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/mailsync/mailsync/internal/database"
@@ -47,8 +48,9 @@ func TestMigrateIsIdempotent(t *testing.T) {
 		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		if n != 1 {
-			t.Fatalf("schema_migrations has %d rows, want 1", n)
+		files, _ := filepath.Glob("migrations/*.sql")
+		if n != len(files) || n == 0 {
+			t.Fatalf("schema_migrations has %d rows, want one per migration file (%d)", n, len(files))
 		}
 		if _, err := db.ExecContext(ctx, `INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)`, "w1", "default", 1); err != nil {
 			t.Fatalf("insert into migrated schema: %v", err)

@@ -1,0 +1,230 @@
+package web
+
+import (
+	"net/http"
+	"sync"
+)
+
+// The OpenAPI 3 document of /api/v1. It is written by hand, next to the
+// routes; TestOpenAPIMatchesRoutes fails when a route is missing from it
+// or it documents a route that does not exist.
+
+type obj = map[string]any
+
+func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
+
+func arrayOf(item obj) obj { return obj{"type": "array", "items": item} }
+
+func str() obj { return obj{"type": "string"} }
+
+func nullableStr(desc string) obj {
+	return obj{"type": "string", "nullable": true, "description": desc}
+}
+
+func jsonBody(schema obj) obj {
+	return obj{"content": obj{"application/json": obj{"schema": schema}}}
+}
+
+func reply(desc string, schema obj) obj {
+	r := jsonBody(schema)
+	r["description"] = desc
+	return r
+}
+
+var errReply = reply("error", ref("Error"))
+
+// op describes one operation; errs lists its error statuses.
+func op(summary string, ok string, okReply obj, errs ...string) obj {
+	responses := obj{ok: okReply, "401": errReply}
+	for _, e := range errs {
+		responses[e] = errReply
+	}
+	return obj{"summary": summary, "responses": responses}
+}
+
+func withBody(o obj, schema obj) obj {
+	o["requestBody"] = obj{"required": true, "content": obj{"application/json": obj{"schema": schema}}}
+	return o
+}
+
+func withParams(o obj, params ...obj) obj {
+	o["parameters"] = params
+	return o
+}
+
+func pathParam(name, desc string) obj {
+	return obj{"name": name, "in": "path", "required": true, "schema": str(), "description": desc}
+}
+
+func queryParam(name, typ, desc string) obj {
+	return obj{"name": name, "in": "query", "required": false, "schema": obj{"type": typ}, "description": desc}
+}
+
+var noContent = obj{"description": "done"}
+
+var (
+	idParam     = pathParam("id", "the id; an id of another workspace answers 404 like an unknown one")
+	pageParams  = []obj{queryParam("limit", "integer", "page size, 1..1000 (default 50)"), queryParam("offset", "integer", "rows to skip (default 0)")}
+	searchParam = queryParam("q", "string", "only those whose name or address contains this text")
+)
+
+func threadsOp(of string) obj {
+	return withParams(op("The Emails tab of a "+of+": threads newest first, redacted for the caller",
+		"200", reply("a page of threads", ref("ThreadPage")), "400", "404"), append([]obj{idParam}, pageParams...)...)
+}
+
+func openAPIDocument() obj {
+	paths := obj{
+		"/people": obj{
+			"get":  withParams(op("List people", "200", reply("people", arrayOf(ref("Person")))), searchParam),
+			"post": withBody(op("Create a person (lifts a deletion's suppression of its addresses)", "201", reply("the new person", ref("Person")), "400", "409"), ref("NewPerson")),
+		},
+		"/people/{id}": obj{
+			"get":    withParams(op("Get a person", "200", reply("the person", ref("Person")), "404"), idParam),
+			"delete": withParams(op("Delete a person; sync never creates it again", "204", noContent, "404"), idParam),
+		},
+		"/people/{id}/threads": obj{"get": threadsOp("person")},
+		"/companies": obj{
+			"get": withParams(op("List companies", "200", reply("companies", arrayOf(ref("Company")))), searchParam),
+		},
+		"/companies/{id}": obj{
+			"get":    withParams(op("Get a company", "200", reply("the company", ref("Company")), "404"), idParam),
+			"delete": withParams(op("Delete a company; sync never creates it again", "204", noContent, "404"), idParam),
+		},
+		"/companies/{id}/threads": obj{"get": threadsOp("company")},
+		"/threads/{id}": obj{
+			"get": withParams(op("Open a thread: messages oldest first, each redacted for the caller", "200",
+				reply("the thread", ref("Thread")), "404"), idParam),
+		},
+		"/messages/{id}": obj{
+			"get": withParams(op("Get a message with its sanitized HTML body and, for the caller's own mailboxes, why it was imported",
+				"200", reply("the message", ref("MessageDetail")), "404"), idParam),
+		},
+		"/accounts": obj{
+			"get": op("List the workspace's mailboxes with status and counts", "200", reply("accounts", arrayOf(ref("Account")))),
+			"post": withBody(op("Connect an IMAP mailbox of the caller; the login is checked first and the import starts at once",
+				"201", reply("the new account", ref("Account")), "400", "409", "422"), ref("NewAccount")),
+		},
+		"/accounts/{id}": obj{
+			"get": withParams(op("Get a mailbox", "200", reply("the account", ref("Account")), "404"), idParam),
+			"patch": withBody(withParams(op("Change a mailbox's settings (its owner or an admin)", "200",
+				reply("the account", ref("Account")), "400", "403", "404"), idParam), ref("AccountSettings")),
+			"delete": withParams(op("Remove a mailbox and the messages only it held (its owner or an admin); contacts stay",
+				"204", noContent, "403", "404"), idParam),
+		},
+		"/blocklist": obj{
+			"get": op("The caller's blocklist", "200", reply("entries", arrayOf(str()))),
+			"post": withBody(op("Block an address or @domain for the caller's mailboxes", "201",
+				reply("the normalized entry", obj{"type": "object", "properties": obj{"entry": str()}}), "400"),
+				obj{"type": "object", "required": []string{"entry"}, "properties": obj{"entry": str()}}),
+		},
+		"/blocklist/{entry}": obj{
+			"delete": withParams(op("Unblock an entry", "204", noContent, "400", "404"),
+				pathParam("entry", "the address or @domain, URL-encoded")),
+		},
+	}
+	return obj{
+		"openapi": "3.0.3",
+		"info": obj{"title": "mailsync API", "version": "1",
+			"description": "Email sync for CRMs. Every route but this document needs `Authorization: Bearer TOKEN` " +
+				"(`mailsync token create`) and sees only the token's workspace. Fields the caller may not see at a " +
+				"message's sharing level are null. Errors are `{\"error\": \"...\"}`."},
+		"servers":    []obj{{"url": "/api/v1"}},
+		"security":   []obj{{"bearer": []string{}}},
+		"paths":      paths,
+		"components": obj{"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}}, "schemas": schemas()},
+	}
+}
+
+func object(required []string, props obj) obj {
+	o := obj{"type": "object", "properties": props}
+	if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
+}
+
+func schemas() obj {
+	level := obj{"type": "string", "enum": []string{"metadata", "subject", "everything"},
+		"description": "the level the caller sees: metadata (participants and dates), subject (plus subject), everything (plus body)"}
+	address := object([]string{"email", "name"}, obj{"email": str(), "name": str()})
+	participant := object([]string{"role", "email", "name", "personId", "memberId"}, obj{
+		"role": obj{"type": "string", "enum": []string{"from", "to", "cc", "bcc", "reply-to"}}, "email": str(), "name": str(),
+		"personId": nullableStr("the linked person"), "memberId": nullableStr("the member owning the address")})
+	message := obj{
+		"id": str(), "messageId": obj{"type": "string", "description": "RFC 5322 Message-ID without angle brackets"},
+		"threadId": str(), "subject": nullableStr("null below the subject level"),
+		"text":       nullableStr("plain text body; null below the everything level"),
+		"receivedAt": obj{"type": "string", "format": "date-time"},
+		"direction":  obj{"type": "string", "enum": []string{"incoming", "outgoing"}},
+		"visibility": level, "participants": arrayOf(ref("Participant")),
+	}
+	messageRequired := []string{"id", "messageId", "threadId", "subject", "text", "receivedAt", "direction", "visibility", "participants"}
+	detail := obj{}
+	for k, v := range message {
+		detail[k] = v
+	}
+	detail["html"] = nullableStr("sanitized HTML body (remote images moved to data-src); null when there is none or it is withheld")
+	detail["attachments"] = obj{"type": "array", "nullable": true, "items": obj{"type": "object"}, "description": "attachment metadata; null below the everything level"}
+	detail["why"] = arrayOf(ref("Decision"))
+	counts := object([]string{"listed", "imported", "skipped", "failed"}, obj{
+		"listed": obj{"type": "integer"}, "imported": obj{"type": "integer"}, "skipped": obj{"type": "integer"}, "failed": obj{"type": "integer"}})
+	return obj{
+		"Error": object([]string{"error"}, obj{"error": str()}),
+		"Person": object([]string{"id", "firstName", "lastName", "primaryEmail", "additionalEmails", "companyId"}, obj{
+			"id": str(), "firstName": str(), "lastName": str(), "primaryEmail": str(), "additionalEmails": arrayOf(str()),
+			"companyId": nullableStr(""), "createdBy": obj{"type": "string", "enum": []string{"user", "sync"}}}),
+		"NewPerson": object([]string{"primaryEmail"}, obj{"firstName": str(), "lastName": str(), "primaryEmail": str(),
+			"additionalEmails": arrayOf(str()), "companyId": str()}),
+		"Company":     object([]string{"id", "name", "domain"}, obj{"id": str(), "name": str(), "domain": nullableStr("")}),
+		"Address":     address,
+		"Participant": participant,
+		"ThreadRow": object([]string{"id", "subject", "messageCount", "lastMessageAt", "visibility", "snippet", "participants"}, obj{
+			"id": str(), "subject": nullableStr("null below the subject level"), "messageCount": obj{"type": "integer"},
+			"lastMessageAt": obj{"type": "string", "format": "date-time"}, "visibility": level,
+			"snippet":      nullableStr("of the latest message; null below the everything level"),
+			"participants": obj{"type": "array", "items": ref("Address"), "description": "senders first"}}),
+		"ThreadPage": object([]string{"total", "threads"}, obj{"total": obj{"type": "integer"},
+			"limit": obj{"type": "integer"}, "offset": obj{"type": "integer"}, "threads": arrayOf(ref("ThreadRow"))}),
+		"Thread": object([]string{"id", "subject", "visibility", "messages"}, obj{"id": str(),
+			"subject": nullableStr("null below the subject level"), "visibility": level, "messages": arrayOf(ref("Message"))}),
+		"Message":       object(messageRequired, message),
+		"MessageDetail": object(append(messageRequired, "html", "attachments", "why"), detail),
+		"Decision": object([]string{"accountId", "folder", "decision", "rule", "detail", "contacts"}, obj{
+			"accountId": str(), "folder": str(), "decision": obj{"type": "string", "enum": []string{"imported", "skipped", "failed"}},
+			"rule": str(), "detail": str(), "contacts": arrayOf(object([]string{"email", "outcome", "reason"}, obj{
+				"email": str(), "outcome": obj{"type": "string", "enum": []string{"created", "linked", "not-created"}}, "reason": str()}))}),
+		"Account": object([]string{"id", "member", "provider", "handle", "status", "lastSyncedAt", "counts"}, obj{
+			"id": str(), "member": str(), "memberId": str(), "provider": str(), "handle": str(), "aliases": arrayOf(str()),
+			"host": str(), "port": obj{"type": "integer"}, "security": str(), "username": str(),
+			"status":       obj{"type": "string", "enum": []string{"not_synced", "importing", "active", "failed_auth", "failed"}},
+			"lastError":    obj{"type": "string", "description": "why the last sync failed, in words"},
+			"lastSyncedAt": obj{"type": "string", "format": "date-time", "nullable": true},
+			"counts":       counts, "visibility": obj{"type": "string", "enum": []string{"metadata", "subject", "everything"}},
+			"autoCreate":   obj{"type": "string", "enum": []string{"none", "sent", "sent-and-received"}},
+			"excludeGroup": obj{"type": "boolean"}, "excludePersonal": obj{"type": "boolean"}, "folders": arrayOf(str())}),
+		"NewAccount": object([]string{"host", "username", "password"}, obj{
+			"provider": obj{"type": "string", "enum": []string{"imap"}}, "host": str(),
+			"port":     obj{"type": "integer", "description": "default 993 with tls, 143 otherwise"},
+			"security": obj{"type": "string", "enum": []string{"tls", "starttls", "none"}}, "username": str(),
+			"password": obj{"type": "string", "format": "password"},
+			"handle":   obj{"type": "string", "description": "the mailbox address; default the username when it is one"},
+			"aliases":  arrayOf(str())}),
+		"AccountSettings": object(nil, obj{
+			"visibility":   obj{"type": "string", "enum": []string{"metadata", "subject", "everything"}},
+			"autoCreate":   obj{"type": "string", "enum": []string{"none", "sent", "sent-and-received"}},
+			"excludeGroup": obj{"type": "boolean"}, "excludePersonal": obj{"type": "boolean"},
+			"folders": obj{"type": "array", "items": str(), "description": "folders to sync; [] for the default set"}}),
+	}
+}
+
+var (
+	openAPIOnce sync.Once
+	openAPIDoc  obj
+)
+
+func (s *server) openAPI(w http.ResponseWriter, r *http.Request) {
+	openAPIOnce.Do(func() { openAPIDoc = openAPIDocument() })
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	writeJSON(w, http.StatusOK, openAPIDoc)
+}

@@ -1,0 +1,532 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/mailsync/mailsync/internal/policy"
+	"github.com/mailsync/mailsync/internal/store"
+	"github.com/mailsync/mailsync/internal/visibility"
+)
+
+// pageSize is the number of threads on one page of an Emails tab.
+const pageSize = 25
+
+// routeUI registers the web UI.
+func (s *server) routeUI() {
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles()))
+	s.mux.HandleFunc("GET /{$}", s.home)
+	s.mux.HandleFunc("GET /login", s.getLogin)
+	s.mux.HandleFunc("POST /login", s.postLogin)
+	s.ui("POST /logout", s.postLogout)
+	s.ui("GET /people", s.uiPeople)
+	s.ui("GET /people/{id}", s.uiPerson)
+	s.ui("GET /companies", s.uiCompanies)
+	s.ui("GET /companies/{id}", s.uiCompany)
+	s.ui("GET /threads/{id}", s.uiThread)
+	s.ui("GET /settings", func(w http.ResponseWriter, r *http.Request, _ *store.Session) error {
+		http.Redirect(w, r, "/settings/accounts", http.StatusSeeOther)
+		return nil
+	})
+	s.ui("GET /settings/accounts", s.uiAccounts)
+	s.ui("POST /settings/accounts", s.uiAddAccount)
+	s.ui("GET /settings/accounts/status", s.uiAccountStatus)
+	s.ui("POST /settings/accounts/{id}/remove", s.uiRemoveAccount)
+	s.ui("GET /settings/emails", s.uiEmails)
+	s.ui("GET /settings/emails/{id}", s.uiMailbox)
+	s.ui("POST /settings/emails/{id}", s.uiSaveMailbox)
+	s.ui("GET /settings/blocklist", s.uiBlocklist)
+	s.ui("POST /settings/blocklist", s.uiAddBlocklist)
+	s.ui("POST /settings/blocklist/remove", s.uiRemoveBlocklist)
+}
+
+// home is the login page for visitors and the People list for members.
+func (s *server) home(w http.ResponseWriter, r *http.Request) {
+	sess, err := s.session(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if sess != nil {
+		http.Redirect(w, r, "/people", http.StatusSeeOther)
+		return
+	}
+	s.renderLogin(w, r, http.StatusOK, loginPage{})
+}
+
+// fail shows an error page: 404 for unknown (or other workspaces') ids,
+// the message of a client error, and a bare 500 for the rest.
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := statusOf(err)
+	if status == http.StatusInternalServerError {
+		s.log.Error("ui", "method", r.Method, "path", r.URL.Path, "err", err)
+		msg = "Something went wrong on our side. Try again in a moment."
+	}
+	if status == http.StatusNotFound {
+		msg = "This page does not exist, or it is not shared with you."
+	}
+	s.render(w, r, status, "error", page{Title: http.StatusText(status), Data: msg})
+}
+
+// personRow is a row of the People list.
+type personRow struct {
+	ID, Name, Email, Company, CompanyID string
+}
+
+func personName(p *store.Person) string {
+	if n := strings.TrimSpace(p.FirstName + " " + p.LastName); n != "" {
+		return n
+	}
+	return p.PrimaryEmail
+}
+
+func (s *server) uiPeople(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	ctx, ws := r.Context(), sess.Member.WorkspaceID
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	people, err := s.cfg.Store.SearchPeople(ctx, ws, q, 500)
+	if err != nil {
+		return err
+	}
+	companies, err := s.cfg.Store.Companies(ctx, ws)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for _, c := range companies {
+		names[c.ID] = c.Name
+	}
+	rows := make([]personRow, 0, len(people))
+	for _, p := range people {
+		row := personRow{ID: p.ID, Name: personName(p), Email: p.PrimaryEmail}
+		if p.CompanyID != nil {
+			row.CompanyID, row.Company = *p.CompanyID, names[*p.CompanyID]
+		}
+		rows = append(rows, row)
+	}
+	s.render(w, r, http.StatusOK, "people", page{Title: "People", Nav: "people",
+		Data: map[string]any{"Q": q, "People": rows}})
+	return nil
+}
+
+func (s *server) uiCompanies(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	companies, err := s.cfg.Store.SearchCompanies(r.Context(), sess.Member.WorkspaceID, q, 500)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "companies", page{Title: "Companies", Nav: "companies",
+		Data: map[string]any{"Q": q, "Companies": companies}})
+	return nil
+}
+
+// rowView is an Emails tab row ready to show.
+type rowView struct {
+	visibility.ThreadRow
+	Names []string // participants, senders first
+	More  int      // participants not named
+	Lock  string   // what is withheld, in words; "" when nothing is
+}
+
+func levelLabel(level string) string {
+	for _, l := range visibility.Levels {
+		if l.Value == level {
+			return l.Label
+		}
+	}
+	return level
+}
+
+// lockText says what a viewer does not see at a level.
+func lockText(level string) string {
+	switch {
+	case !visibility.ShowsSubject(level):
+		return "Subject hidden: shared as " + levelLabel(level)
+	case !visibility.ShowsBody(level):
+		return "Content hidden: shared as " + levelLabel(level)
+	}
+	return ""
+}
+
+func toRowView(t visibility.ThreadRow) rowView {
+	v := rowView{ThreadRow: t, Lock: lockText(t.Visibility)}
+	for i, p := range t.Participants {
+		if i == 3 {
+			v.More = len(t.Participants) - 3
+			break
+		}
+		name := p.Name
+		if name == "" {
+			name = p.Email
+		}
+		v.Names = append(v.Names, name)
+	}
+	return v
+}
+
+// emailsTab is the Emails tab of a Person or Company page.
+type emailsTab struct {
+	Rows             []rowView
+	Total            int
+	From, To         int
+	PrevURL, NextURL string
+}
+
+func (s *server) emailsTab(r *http.Request, sess *store.Session, kind, id string) (*emailsTab, error) {
+	pageNo, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	pageNo = max(pageNo, 1)
+	tp, err := s.threadsOf(r, sess.Member, kind, id, pageSize, (pageNo-1)*pageSize)
+	if err != nil {
+		return nil, err
+	}
+	tab := &emailsTab{Total: tp.Total, From: tp.Offset + 1, To: tp.Offset + len(tp.Threads)}
+	for _, t := range tp.Threads {
+		tab.Rows = append(tab.Rows, toRowView(t))
+	}
+	pageURL := func(n int) string { return fmt.Sprintf("%s?page=%d", r.URL.Path, n) }
+	if pageNo > 1 {
+		tab.PrevURL = pageURL(pageNo - 1)
+	}
+	if tp.Offset+len(tp.Threads) < tp.Total {
+		tab.NextURL = pageURL(pageNo + 1)
+	}
+	return tab, nil
+}
+
+func (s *server) uiPerson(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	ctx, ws := r.Context(), sess.Member.WorkspaceID
+	p, err := s.cfg.Store.Person(ctx, ws, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	var company *store.Company
+	if p.CompanyID != nil {
+		if company, err = s.cfg.Store.Company(ctx, ws, *p.CompanyID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	tab, err := s.emailsTab(r, sess, "person", p.ID)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "person", page{Title: personName(p), Nav: "people",
+		Data: map[string]any{"Person": p, "Name": personName(p), "Company": company, "Emails": tab}})
+	return nil
+}
+
+func (s *server) uiCompany(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	ctx, ws := r.Context(), sess.Member.WorkspaceID
+	c, err := s.cfg.Store.Company(ctx, ws, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	people, err := s.cfg.Store.PeopleOfCompany(ctx, ws, c.ID)
+	if err != nil {
+		return err
+	}
+	rows := make([]personRow, 0, len(people))
+	for _, p := range people {
+		rows = append(rows, personRow{ID: p.ID, Name: personName(p), Email: p.PrimaryEmail})
+	}
+	tab, err := s.emailsTab(r, sess, "company", c.ID)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "company", page{Title: c.Name, Nav: "companies",
+		Data: map[string]any{"Company": c, "People": rows, "Emails": tab}})
+	return nil
+}
+
+// messageView is an opened message ready to show.
+type messageView struct {
+	visibility.MessageView
+	From, To, Cc []visibility.ParticipantView
+	Lock         string
+	Body         template.HTML // sanitized HTML body
+	Plain        string        // plain text body when there is no HTML
+	HeldImages   int
+}
+
+func toMessageView(m visibility.MessageView, showImages bool) messageView {
+	v := messageView{MessageView: m, Lock: lockText(m.Visibility)}
+	for _, p := range m.Participants {
+		switch p.Role {
+		case "from":
+			v.From = append(v.From, p)
+		case "to":
+			v.To = append(v.To, p)
+		case "cc":
+			v.Cc = append(v.Cc, p)
+		}
+	}
+	if m.HTML != nil && strings.TrimSpace(*m.HTML) != "" {
+		v.Body, v.HeldImages = sanitizeHTML(*m.HTML, showImages)
+	} else if m.Text != nil {
+		v.Plain = *m.Text
+	}
+	return v
+}
+
+func (s *server) uiThread(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	t, msgs, err := s.cfg.Store.Thread(r.Context(), sess.Member.WorkspaceID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	tv := visibility.Thread(sess.Member.ID, t, msgs)
+	showImages := r.URL.Query().Get("images") == "show"
+	views := make([]messageView, 0, len(tv.Messages))
+	held := 0
+	for _, m := range tv.Messages {
+		v := toMessageView(m, showImages)
+		held += v.HeldImages
+		views = append(views, v)
+	}
+	if showImages {
+		w.Header().Set("Content-Security-Policy", csp(true))
+	}
+	title := "Email"
+	if tv.Subject != nil && *tv.Subject != "" {
+		title = *tv.Subject
+	}
+	s.render(w, r, http.StatusOK, "thread", page{Title: title, Nav: "people",
+		Data: map[string]any{"Thread": tv, "Lock": lockText(tv.Visibility), "Messages": views, "Held": held,
+			"ShowImagesURL": r.URL.Path + "?images=show", "Back": safeBack(r)}})
+	return nil
+}
+
+// safeBack is the page the reader came from on this site, for "Back".
+func safeBack(r *http.Request) string {
+	if from := r.URL.Query().Get("from"); strings.HasPrefix(from, "/") && !strings.HasPrefix(from, "//") {
+		return from
+	}
+	return ""
+}
+
+// accountRow is an account in the settings lists, with its progress.
+type accountRow struct {
+	accountJSON
+	StatusLabel string `json:"statusLabel"`
+	Processed   int    `json:"processed"`
+	Percent     int    `json:"percent"`
+	Importing   bool   `json:"importing"`
+}
+
+var statusLabels = map[string]string{
+	store.StatusNotSynced:  "Waiting for the first import",
+	store.StatusImporting:  "Importing",
+	store.StatusActive:     "Synced",
+	store.StatusFailedAuth: "Login refused",
+	store.StatusFailed:     "Sync failed",
+}
+
+func toAccountRow(a *store.Account) accountRow {
+	row := accountRow{accountJSON: toAccountJSON(a), StatusLabel: statusLabels[a.Status]}
+	c := a.Counts
+	row.Processed = c.Imported + c.Skipped + c.Failed
+	row.Importing = a.Status == store.StatusNotSynced || a.Status == store.StatusImporting
+	switch {
+	case c.Listed > 0:
+		row.Percent = min(100, row.Processed*100/c.Listed)
+	case a.Status == store.StatusActive:
+		row.Percent = 100
+	}
+	return row
+}
+
+// ownAccounts lists the logged-in member's mailboxes.
+func (s *server) ownAccounts(r *http.Request, m *store.Member) ([]accountRow, error) {
+	accounts, err := s.cfg.Store.Accounts(r.Context(), m.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	rows := []accountRow{}
+	for _, a := range accounts {
+		if a.MemberID == m.ID {
+			rows = append(rows, toAccountRow(a))
+		}
+	}
+	return rows, nil
+}
+
+// accountForm is the Add account form's values.
+type accountForm struct {
+	Preset, Host, Security, Username, Handle string
+	Port                                     int
+	Open                                     bool // show the form unfolded
+}
+
+func (s *server) renderAccounts(w http.ResponseWriter, r *http.Request, sess *store.Session, status int, form accountForm, formErr string) error {
+	rows, err := s.ownAccounts(r, sess.Member)
+	if err != nil {
+		return err
+	}
+	if form.Preset == "" {
+		form = accountForm{Preset: "gmail", Host: presets[0].Host, Port: presets[0].Port, Security: "tls", Open: form.Open}
+	}
+	s.render(w, r, status, "accounts", page{Title: "Accounts", Nav: "settings", Sub: "accounts",
+		Data: map[string]any{"Accounts": rows, "Presets": presets, "Form": form, "Error": formErr,
+			"Added": r.URL.Query().Get("added")}})
+	return nil
+}
+
+func (s *server) uiAccounts(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	return s.renderAccounts(w, r, sess, http.StatusOK, accountForm{Open: r.URL.Query().Get("add") == "1"}, "")
+}
+
+func (s *server) uiAddAccount(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	form := accountForm{Preset: r.PostFormValue("preset"), Host: r.PostFormValue("host"), Security: r.PostFormValue("security"),
+		Username: r.PostFormValue("username"), Handle: r.PostFormValue("handle"), Open: true}
+	form.Port, _ = strconv.Atoi(r.PostFormValue("port"))
+	for _, p := range presets {
+		if p.ID == form.Preset && p.Host != "" {
+			form.Host, form.Port, form.Security = p.Host, p.Port, p.Security
+		}
+	}
+	a, err := s.addIMAPAccount(r.Context(), sess.Member, imapAccount{Host: form.Host, Port: form.Port,
+		Security: form.Security, Username: form.Username, Password: r.PostFormValue("password"), Handle: form.Handle})
+	if err != nil {
+		status, msg := statusOf(err)
+		if status == http.StatusInternalServerError {
+			return err
+		}
+		return s.renderAccounts(w, r, sess, status, form, msg)
+	}
+	http.Redirect(w, r, "/settings/accounts?added="+url.QueryEscape(a.Handle), http.StatusSeeOther)
+	return nil
+}
+
+// uiAccountStatus is what the Accounts page polls to move its progress bars.
+func (s *server) uiAccountStatus(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	rows, err := s.ownAccounts(r, sess.Member)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, rows)
+}
+
+func (s *server) uiRemoveAccount(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	a, err := s.ownAccount(r, sess.Member, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Store.DeleteAccount(r.Context(), sess.Member.WorkspaceID, a.ID); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/settings/accounts", http.StatusSeeOther)
+	return nil
+}
+
+func (s *server) uiEmails(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	rows, err := s.ownAccounts(r, sess.Member)
+	if err != nil {
+		return err
+	}
+	if len(rows) == 1 {
+		http.Redirect(w, r, "/settings/emails/"+rows[0].ID, http.StatusSeeOther)
+		return nil
+	}
+	s.render(w, r, http.StatusOK, "emails", page{Title: "Emails", Nav: "settings", Sub: "emails",
+		Data: map[string]any{"Accounts": rows}})
+	return nil
+}
+
+// mailboxAccount is the member's own mailbox; another's answers 404.
+func (s *server) mailboxAccount(r *http.Request, m *store.Member) (*store.Account, error) {
+	a, err := s.cfg.Store.Account(r.Context(), m.WorkspaceID, r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	if a.MemberID != m.ID {
+		return nil, fmt.Errorf("account %s of another member: %w", a.ID, store.ErrNotFound)
+	}
+	return a, nil
+}
+
+func (s *server) renderMailbox(w http.ResponseWriter, r *http.Request, sess *store.Session, a *store.Account, status int, msg, formErr string) error {
+	rows, err := s.ownAccounts(r, sess.Member)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, status, "mailbox", page{Title: "Emails · " + a.Handle, Nav: "settings", Sub: "emails",
+		Data: map[string]any{"Account": toAccountRow(a), "Accounts": rows, "Levels": visibility.Levels,
+			"Saved": msg, "Error": formErr, "AutoCreateOn": a.AutoCreate != policy.AutoCreateNone}})
+	return nil
+}
+
+func (s *server) uiMailbox(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	a, err := s.mailboxAccount(r, sess.Member)
+	if err != nil {
+		return err
+	}
+	saved := ""
+	if r.URL.Query().Get("saved") == "1" {
+		saved = "Saved. The next sync applies the new settings."
+	}
+	return s.renderMailbox(w, r, sess, a, http.StatusOK, saved, "")
+}
+
+func (s *server) uiSaveMailbox(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	a, err := s.mailboxAccount(r, sess.Member)
+	if err != nil {
+		return err
+	}
+	vis := r.PostFormValue("visibility")
+	auto := policy.AutoCreateNone
+	if r.PostFormValue("autoCreate") == "on" {
+		auto = r.PostFormValue("autoCreatePolicy")
+	}
+	group := r.PostFormValue("excludeGroup") == "on"
+	personal := r.PostFormValue("excludePersonal") == "on"
+	settings, err := channelSettings(accountSettingsJSON{Visibility: &vis, AutoCreate: &auto,
+		ExcludeGroup: &group, ExcludePersonal: &personal})
+	if err != nil {
+		_, msg := statusOf(err)
+		return s.renderMailbox(w, r, sess, a, http.StatusBadRequest, "", msg)
+	}
+	if err := s.cfg.Store.UpdateChannelSettings(r.Context(), sess.Member.WorkspaceID, a.ID, settings); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/settings/emails/"+a.ID+"?saved=1", http.StatusSeeOther)
+	return nil
+}
+
+func (s *server) renderBlocklist(w http.ResponseWriter, r *http.Request, sess *store.Session, status int, value, formErr string) error {
+	entries, err := s.cfg.Store.Blocklist(r.Context(), sess.Member.ID)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, status, "blocklist", page{Title: "Blocklist", Nav: "settings", Sub: "blocklist",
+		Data: map[string]any{"Entries": entries, "Value": value, "Error": formErr}})
+	return nil
+}
+
+func (s *server) uiBlocklist(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	return s.renderBlocklist(w, r, sess, http.StatusOK, "", "")
+}
+
+func (s *server) uiAddBlocklist(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	value := r.PostFormValue("entry")
+	entry, err := policy.ValidBlocklistEntry(value)
+	if err != nil {
+		return s.renderBlocklist(w, r, sess, http.StatusBadRequest, value, err.Error())
+	}
+	if err := s.cfg.Store.AddBlocklistEntry(r.Context(), sess.Member.ID, entry); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/settings/blocklist", http.StatusSeeOther)
+	return nil
+}
+
+func (s *server) uiRemoveBlocklist(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	err := s.cfg.Store.RemoveBlocklistEntry(r.Context(), sess.Member.ID, r.PostFormValue("entry"))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	http.Redirect(w, r, "/settings/blocklist", http.StatusSeeOther)
+	return nil
+}
