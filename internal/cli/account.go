@@ -13,6 +13,7 @@ import (
 	"github.com/mailsync/mailsync/internal/ingest"
 	"github.com/mailsync/mailsync/internal/jobs"
 	"github.com/mailsync/mailsync/internal/provider"
+	"github.com/mailsync/mailsync/internal/rules"
 	"github.com/mailsync/mailsync/internal/store"
 	"github.com/mailsync/mailsync/internal/visibility"
 )
@@ -205,14 +206,12 @@ func accountSet(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := st.UpdateChannelSettings(ctx, ws.ID, pos[0], in); err != nil {
+	res, err := rules.UpdateSettings(ctx, st, ws.ID, pos[0], in)
+	if err != nil {
 		return err
 	}
-	if app.json {
-		return app.printJSON(map[string]string{"id": pos[0]})
-	}
-	fmt.Fprintf(app.Stderr, "account %s updated; the next sync applies the new settings\n", pos[0])
-	return nil
+	fmt.Fprintf(app.Stderr, "account %s updated\n", pos[0])
+	return app.reportRules(ctx, st, res)
 }
 
 func boolFlag(name, v string) (*bool, error) {

@@ -13,7 +13,7 @@ import (
 
 func runPeople(ctx context.Context, app *App, args []string) error {
 	if len(args) == 0 {
-		return usagef("usage: mailsync people list|add|delete …")
+		return usagef("usage: mailsync people list|add|delete|add-email|remove-email|merge …")
 	}
 	switch args[0] {
 	case "list":
@@ -22,6 +22,12 @@ func runPeople(ctx context.Context, app *App, args []string) error {
 		return peopleAdd(ctx, app, args[1:])
 	case "delete":
 		return deleteByID(ctx, app, "people delete", args[1:], (*store.Store).DeletePerson)
+	case "add-email":
+		return peopleEmail(ctx, app, "add-email", args[1:], (*store.Store).AddPersonEmail)
+	case "remove-email":
+		return peopleEmail(ctx, app, "remove-email", args[1:], (*store.Store).RemovePersonEmail)
+	case "merge":
+		return peopleMerge(ctx, app, args[1:])
 	}
 	return usagef("unknown people command %q", args[0])
 }

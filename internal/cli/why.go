@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/mailsync/mailsync/internal/policy"
+	"github.com/mailsync/mailsync/internal/rules"
 	"github.com/mailsync/mailsync/internal/store"
 )
 
@@ -103,15 +105,22 @@ func runBlocklist(ctx context.Context, app *App, args []string) error {
 		}
 		switch sub {
 		case "add":
-			if err := st.AddBlocklistEntry(ctx, m.ID, entry); err != nil {
+			res, err := rules.AddBlocklistEntry(ctx, st, m.ID, entry)
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(app.Stderr, "blocked %s for %s's mailboxes\n", entry, m.Email)
+			return app.reportRules(ctx, st, res)
 		case "remove":
-			if err := st.RemoveBlocklistEntry(ctx, m.ID, entry); err != nil {
+			res, err := rules.RemoveBlocklistEntry(ctx, st, m.ID, entry)
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("%s is not on %s's blocklist (see `mailsync blocklist list --member %s`)", entry, m.Email, m.Email)
+			}
+			if err != nil {
 				return err
 			}
-			fmt.Fprintf(app.Stderr, "unblocked %s\n", entry)
+			fmt.Fprintf(app.Stderr, "unblocked %s for %s's mailboxes\n", entry, m.Email)
+			return app.reportRules(ctx, st, res)
 		case "list":
 			entries, err := st.Blocklist(ctx, m.ID)
 			if err != nil {

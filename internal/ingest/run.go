@@ -13,6 +13,7 @@ import (
 	"github.com/mailsync/mailsync/internal/mime"
 	"github.com/mailsync/mailsync/internal/policy"
 	"github.com/mailsync/mailsync/internal/provider"
+	"github.com/mailsync/mailsync/internal/rules"
 	"github.com/mailsync/mailsync/internal/store"
 )
 
@@ -28,14 +29,19 @@ type run struct {
 	progress Progress
 	// listed holds each folder's server count, to report the total.
 	listed map[string]int
+	// refetching holds the uids of the current folder fetched again
+	// because a rule change asked for it.
+	refetching map[string]bool
 }
 
 func (s *Syncer) newRun(ctx context.Context, a *store.Account, folders []*store.Folder) (*run, error) {
-	ws, err := s.Store.Workspace(ctx, a.WorkspaceID)
+	// The settings as they are now, after pending rule changes were
+	// applied: a change made later is applied when the run ends.
+	a, err := s.Store.AccountByID(ctx, a.ID)
 	if err != nil {
 		return nil, err
 	}
-	blocklist, err := s.Store.Blocklist(ctx, a.MemberID)
+	mb, err := rules.MailboxRules(ctx, s.Store, a)
 	if err != nil {
 		return nil, err
 	}
@@ -44,19 +50,10 @@ func (s *Syncer) newRun(ctx context.Context, a *store.Account, folders []*store.
 		return nil, err
 	}
 	r := &run{
-		s:       s,
-		dir:     dir,
-		account: a,
-		rules: policy.Mailbox{
-			Handle:          a.Handle,
-			Aliases:         a.Aliases,
-			OwnDomains:      ws.Domains,
-			ImportInternal:  ws.ImportInternal,
-			ExcludeGroup:    a.ExcludeGroup,
-			ExcludePersonal: a.ExcludePersonal,
-			AutoCreate:      a.AutoCreate,
-			Blocklist:       blocklist,
-		},
+		s:        s,
+		dir:      dir,
+		account:  a,
+		rules:    mb,
 		progress: Progress{AccountID: a.ID, Handle: a.Handle},
 		listed:   map[string]int{},
 	}
@@ -81,9 +78,18 @@ func (r *run) report() {
 
 func (r *run) syncFolder(ctx context.Context, mb provider.Mailbox, f *store.Folder) error {
 	r.progress.Folder = f.Name
+	refetch, err := r.s.Store.RefetchUIDs(ctx, f.ID)
+	if err != nil {
+		return err
+	}
+	r.refetching = make(map[string]bool, len(refetch))
+	for _, uid := range refetch {
+		r.refetching[uid] = true
+	}
 	req := provider.FolderRequest{
 		Folder:    provider.Folder{Name: f.Name, Role: f.Role},
 		Cursor:    f.Cursor,
+		Refetch:   refetch,
 		BatchSize: r.s.BatchSize,
 	}
 	return mb.SyncFolder(ctx, req, func(ctx context.Context, b provider.Batch) error {
@@ -112,8 +118,8 @@ func (r *run) apply(ctx context.Context, f *store.Folder, b provider.Batch) erro
 	}
 	results := r.parseAll(fresh)
 	ws := r.account.WorkspaceID
-	var removed int
-	err := r.s.Store.Tx(ctx, func(tx *sql.Tx) error {
+	var removed, created int
+	err := r.retry(ctx, func(tx *sql.Tx) error {
 		if b.Reset {
 			if err := store.ForgetFolderItems(ctx, tx, f.ID); err != nil {
 				return err
@@ -133,20 +139,41 @@ func (r *run) apply(ctx context.Context, f *store.Folder, b provider.Batch) erro
 				return err
 			}
 		}
-		if err := r.storeParsed(ctx, tx, f, results); err != nil {
-			return err
+		var err2 error
+		if created, err2 = r.storeParsed(ctx, tx, f, results); err2 != nil {
+			return err2
 		}
 		return store.SetFolderCursor(ctx, tx, f.ID, b.Cursor, listedCount(b))
 	})
 	if err != nil {
 		return err
 	}
+	if err := r.s.Store.LinkUnlinked(ctx, ws, importedEmails(results)); err != nil {
+		return err
+	}
 	r.count(results, removed)
+	r.progress.Created += created
 	if n := listedCount(b); n >= 0 {
 		r.listed[f.ID] = n
 	}
 	r.report()
 	return nil
+}
+
+// importedEmails lists the participant addresses of the imported messages.
+func importedEmails(results []parsed) []string {
+	var out []string
+	for _, p := range results {
+		if p.err != nil || !p.decision.Import {
+			continue
+		}
+		for _, pt := range p.mail.Participants {
+			if pt.Email != "" {
+				out = append(out, pt.Email)
+			}
+		}
+	}
+	return out
 }
 
 // listedCount is the folder's server count when the batch carries one, else -1.
@@ -241,8 +268,9 @@ func policyMessage(m *mime.Message) policy.Message {
 	return pm
 }
 
-// storeParsed stores the imported messages and records every item.
-func (r *run) storeParsed(ctx context.Context, tx *sql.Tx, f *store.Folder, results []parsed) error {
+// storeParsed stores the imported messages and records every item; it
+// returns how many people it created.
+func (r *run) storeParsed(ctx context.Context, tx *sql.Tx, f *store.Folder, results []parsed) (int, error) {
 	var msgs []*store.NewMessage
 	for _, p := range results {
 		if p.err == nil && p.decision.Import {
@@ -251,17 +279,22 @@ func (r *run) storeParsed(ctx context.Context, tx *sql.Tx, f *store.Folder, resu
 	}
 	ids, err := store.InsertMessages(ctx, tx, r.account.WorkspaceID, msgs)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if err := r.applyContacts(ctx, tx, results); err != nil {
-		return err
+	created, err := r.applyContacts(ctx, tx, results)
+	if err != nil {
+		return 0, err
+	}
+	held, err := r.releaseRefetched(ctx, tx, f, results)
+	if err != nil {
+		return 0, err
 	}
 	items := make([]store.Item, 0, len(results))
 	for _, p := range results {
 		it := store.Item{FolderID: f.ID, UID: p.msg.ID, ChannelID: r.account.ChannelID, Flags: p.msg.Flags, ReceivedAt: p.msg.InternalDate}
 		switch {
 		case p.err != nil:
-			it.Status, it.Rule, it.Detail = store.ItemFailed, "parse", p.err.Error()
+			it.Status, it.MessageKey, it.Rule, it.Detail = store.ItemFailed, rawMessageID(p.msg.Raw), "parse", p.err.Error()
 		case p.decision.Import:
 			it.Status, it.MessageKey, it.MessageID = store.ItemImported, p.mail.Key(), ids[p.mail.Key()]
 		default:
@@ -269,24 +302,50 @@ func (r *run) storeParsed(ctx context.Context, tx *sql.Tx, f *store.Folder, resu
 		}
 		if p.err == nil {
 			it.Direction = direction(p.outgoing)
+			it.Facts = rules.EncodeFacts(policyMessage(p.mail))
 		}
 		items = append(items, it)
 	}
-	return store.PutItems(ctx, tx, items)
+	if err := store.PutItems(ctx, tx, items); err != nil {
+		return 0, err
+	}
+	return created, store.DeleteUnheld(ctx, tx, r.account.WorkspaceID, held)
+}
+
+// releaseRefetched prepares the re-decision of refetched items: it
+// returns the messages they held (deleted after the batch if no item
+// holds them any more) and forgets the contact decisions of those the
+// rules now skip.
+func (r *run) releaseRefetched(ctx context.Context, tx *sql.Tx, f *store.Folder, results []parsed) ([]string, error) {
+	var uids, skipped []string
+	for _, p := range results {
+		if !r.refetching[p.msg.ID] {
+			continue
+		}
+		uids = append(uids, p.msg.ID)
+		if p.err == nil && !p.decision.Import {
+			skipped = append(skipped, p.mail.Key())
+		}
+	}
+	if len(uids) == 0 {
+		return nil, nil
+	}
+	if err := store.ForgetContactDecisions(ctx, tx, r.account.ChannelID, skipped); err != nil {
+		return nil, err
+	}
+	return store.HeldMessageIDs(ctx, tx, f.ID, uids)
 }
 
 // applyContacts creates the People and Companies the imported messages
 // call for, after the messages so that participants link to them.
-func (r *run) applyContacts(ctx context.Context, tx *sql.Tx, results []parsed) error {
+func (r *run) applyContacts(ctx context.Context, tx *sql.Tx, results []parsed) (int, error) {
 	var msgs []contacts.Message
 	for _, p := range results {
 		if p.err == nil && p.decision.Import {
 			msgs = append(msgs, contacts.Message{Key: p.mail.Key(), Policy: policyMessage(p.mail)})
 		}
 	}
-	created, err := contacts.Apply(ctx, tx, r.account.WorkspaceID, r.account.ChannelID, r.rules, r.dir, msgs)
-	r.progress.Created += created
-	return err
+	return contacts.Apply(ctx, tx, r.account.WorkspaceID, r.account.ChannelID, r.rules, r.dir, msgs)
 }
 
 func direction(outgoing bool) string {

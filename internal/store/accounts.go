@@ -278,6 +278,12 @@ func (s *Store) UpdateChannelSettings(ctx context.Context, workspaceID, accountI
 				return fmt.Errorf("update %s: %w", set.col, err)
 			}
 		}
+		if in.ExcludeGroup != nil && *in.ExcludeGroup != a.ExcludeGroup {
+			// The setting decides what is imported: past mail is re-decided.
+			if err := markChannelRules(ctx, tx, a.ChannelID); err != nil {
+				return err
+			}
+		}
 		if in.Folders != nil {
 			if _, err := tx.ExecContext(ctx, `UPDATE channels SET folders = $1 WHERE id = $2`,
 				strings.Join(*in.Folders, "\n"), a.ChannelID); err != nil {

@@ -135,17 +135,21 @@ type Item struct {
 	Detail     string
 	Flags      []string
 	ReceivedAt time.Time
+	// Facts is what the import rules read of the message, encoded by
+	// package rules, so that a rule change can re-decide the item.
+	Facts string
 }
 
-// PutItems records items, replacing what was recorded for the same uid.
+// PutItems records items, replacing what was recorded for the same uid
+// (a refetched item is no longer waiting to be fetched again).
 func PutItems(ctx context.Context, tx *sql.Tx, items []Item) error {
-	const cols = 11
+	const cols = 12
 	for start := 0; start < len(items); start += 200 {
 		end := min(start+200, len(items))
 		var b strings.Builder
 		args := make([]any, 0, (end-start)*cols)
 		b.WriteString(`INSERT INTO folder_items (folder_id, uid, channel_id, status, message_id, message_key,
-			direction, rule, detail, flags, received_at) VALUES `)
+			direction, rule, detail, flags, received_at, facts) VALUES `)
 		for i, it := range items[start:end] {
 			if i > 0 {
 				b.WriteString(", ")
@@ -156,11 +160,12 @@ func PutItems(ctx context.Context, tx *sql.Tx, items []Item) error {
 				msgID = it.MessageID
 			}
 			args = append(args, it.FolderID, it.UID, it.ChannelID, it.Status, msgID, it.MessageKey,
-				it.Direction, it.Rule, it.Detail, strings.Join(it.Flags, " "), Millis(it.ReceivedAt))
+				it.Direction, it.Rule, it.Detail, strings.Join(it.Flags, " "), Millis(it.ReceivedAt), it.Facts)
 		}
 		b.WriteString(` ON CONFLICT (folder_id, uid) DO UPDATE SET status = excluded.status, message_id = excluded.message_id,
 			message_key = excluded.message_key, direction = excluded.direction, rule = excluded.rule,
-			detail = excluded.detail, flags = excluded.flags, received_at = excluded.received_at`)
+			detail = excluded.detail, flags = excluded.flags, received_at = excluded.received_at,
+			facts = excluded.facts, refetch = FALSE`)
 		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("record folder items: %w", err)
 		}

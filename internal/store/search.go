@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 )
 
@@ -34,7 +35,7 @@ func (s *Store) SearchCompanies(ctx context.Context, workspaceID, q string, limi
 		AND (LOWER(name) LIKE $2 ESCAPE '\' OR LOWER(COALESCE(domain, '')) LIKE $2 ESCAPE '\')
 		ORDER BY name, id LIMIT $3`, workspaceID, likePattern(q), limit)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("search companies: %w", err)
 	}
 	defer rows.Close()
 	out := []*Company{}

@@ -84,7 +84,12 @@ func (s *Store) WorkspaceIDs(ctx context.Context) ([]string, error) {
 }
 
 // SetImportInternal turns the import of internal mail on or off.
+// Every mailbox of the workspace re-decides its past mail.
 func (s *Store) SetImportInternal(ctx context.Context, workspaceID string, on bool) error {
-	_, err := s.DB.ExecContext(ctx, `UPDATE workspaces SET import_internal = $1 WHERE id = $2`, on, workspaceID)
-	return err
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET import_internal = $1 WHERE id = $2`, on, workspaceID); err != nil {
+			return fmt.Errorf("set import of internal mail: %w", err)
+		}
+		return markWorkspaceRules(ctx, tx, workspaceID)
+	})
 }
