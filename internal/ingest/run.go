@@ -151,6 +151,9 @@ func (r *run) apply(ctx context.Context, f *store.Folder, b provider.Batch) erro
 	if err := r.s.Store.LinkUnlinked(ctx, ws, importedEmails(results)); err != nil {
 		return err
 	}
+	if err := r.s.Store.RepairThreads(ctx, ws, importedKeys(results)); err != nil {
+		return err
+	}
 	r.count(results, removed)
 	r.progress.Created += created
 	if n := listedCount(b); n >= 0 {
@@ -158,6 +161,17 @@ func (r *run) apply(ctx context.Context, f *store.Folder, b provider.Batch) erro
 	}
 	r.report()
 	return nil
+}
+
+// importedKeys lists the message keys of the imported messages.
+func importedKeys(results []parsed) []string {
+	var out []string
+	for _, p := range results {
+		if p.err == nil && p.decision.Import {
+			out = append(out, p.mail.Key())
+		}
+	}
+	return out
 }
 
 // importedEmails lists the participant addresses of the imported messages.

@@ -382,3 +382,74 @@ func deleteOrphanMessages(ctx context.Context, tx *sql.Tx, workspaceID string) e
 	rows.Close()
 	return deleteOrphans(ctx, tx, workspaceID, ids)
 }
+
+// RepairThreads merges threads that concurrent imports split. Two
+// transactions that each store one message of a conversation cannot see
+// each other's uncommitted references, so each may start a thread; once
+// both committed, whichever repair runs last sees both and merges them.
+// (SQLite runs write transactions one at a time and needs no repair.)
+func (s *Store) RepairThreads(ctx context.Context, workspaceID string, keys []string) error {
+	if s.DB.Kind != "postgres" || len(keys) == 0 {
+		return nil
+	}
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		groups := map[string]map[string]bool{} // message -> threads sharing a reference with it
+		for _, chunk := range chunks(keys, 500) {
+			args := append([]any{workspaceID}, anys(chunk)...)
+			rows, err := tx.QueryContext(ctx, `SELECT m.id, other.thread_id FROM messages m
+				JOIN message_refs r ON r.message_id = m.id
+				JOIN message_refs r2 ON r2.workspace_id = r.workspace_id AND r2.ref = r.ref
+				JOIN messages other ON other.id = r2.message_id
+				WHERE m.workspace_id = $1 AND m.message_key IN (`+placeholders(2, len(chunk))+`)`, args...)
+			if err != nil {
+				return fmt.Errorf("find split threads: %w", err)
+			}
+			for rows.Next() {
+				var id, thread string
+				if err := rows.Scan(&id, &thread); err != nil {
+					rows.Close()
+					return err
+				}
+				if groups[id] == nil {
+					groups[id] = map[string]bool{}
+				}
+				groups[id][thread] = true
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		merged := map[string]string{} // thread -> thread it was merged into
+		for _, threads := range groups {
+			set := map[string]bool{}
+			for t := range threads {
+				for merged[t] != "" {
+					t = merged[t]
+				}
+				set[t] = true
+			}
+			if len(set) < 2 {
+				continue
+			}
+			ids := make([]string, 0, len(set))
+			for t := range set {
+				ids = append(ids, t)
+			}
+			touched := map[string]bool{}
+			keep, err := mergeThreads(ctx, tx, ids, touched)
+			if err != nil {
+				return err
+			}
+			for _, t := range ids {
+				if t != keep {
+					merged[t] = keep
+				}
+			}
+			if err := refreshThread(ctx, tx, keep); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
