@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mailsync/mailsync/internal/policy"
+	"github.com/mailsync/mailsync/internal/rules"
 	"github.com/mailsync/mailsync/internal/store"
 	"github.com/mailsync/mailsync/internal/visibility"
 )
@@ -380,7 +382,9 @@ func (s *server) apiUpdateAccount(w http.ResponseWriter, r *http.Request, m *sto
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.Store.UpdateChannelSettings(r.Context(), m.WorkspaceID, a.ID, settings); err != nil {
+	if err := s.changeRules(r.Context(), func() (rules.Result, error) {
+		return rules.UpdateSettings(r.Context(), s.cfg.Store, m.WorkspaceID, a.ID, settings)
+	}); err != nil {
 		return err
 	}
 	a, err = s.cfg.Store.Account(r.Context(), m.WorkspaceID, a.ID)
@@ -421,7 +425,9 @@ func (s *server) apiAddBlocklist(w http.ResponseWriter, r *http.Request, m *stor
 	if err != nil {
 		return errorf(http.StatusBadRequest, "%v", err)
 	}
-	if err := s.cfg.Store.AddBlocklistEntry(r.Context(), m.ID, entry); err != nil {
+	if err := s.changeRules(r.Context(), func() (rules.Result, error) {
+		return rules.AddBlocklistEntry(r.Context(), s.cfg.Store, m.ID, entry)
+	}); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, map[string]string{"entry": entry})
@@ -432,9 +438,30 @@ func (s *server) apiRemoveBlocklist(w http.ResponseWriter, r *http.Request, m *s
 	if err != nil {
 		return errorf(http.StatusBadRequest, "%v", err)
 	}
-	if err := s.cfg.Store.RemoveBlocklistEntry(r.Context(), m.ID, entry); err != nil {
+	if err := s.changeRules(r.Context(), func() (rules.Result, error) {
+		return rules.RemoveBlocklistEntry(r.Context(), s.cfg.Store, m.ID, entry)
+	}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// changeRules runs a rule change (blocklist, settings) that acts on past
+// mail at once, and queues a sync of the mailboxes with messages to fetch
+// again or with a change left pending by a sync in progress.
+func (s *server) changeRules(ctx context.Context, change func() (rules.Result, error)) error {
+	res, err := change()
+	if err != nil {
+		return err
+	}
+	if s.cfg.Queue == nil {
+		return nil
+	}
+	for _, id := range res.Resync {
+		if err := s.cfg.Queue.EnqueueSync(ctx, id); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -61,6 +61,7 @@ type fixture struct {
 	tokens map[string]string // member name → API token
 
 	acctA, acctB, acctE *store.Account
+	evilAccount         string // carol's, holding the evil message
 	acme                *store.Company
 	pat                 *store.Person
 	// Threads and messages: held by alice only; by alice and bob; evil HTML (alice, everything).
@@ -81,6 +82,18 @@ func (q *fakeQueue) EnqueueSync(ctx context.Context, id string) error {
 	defer q.mu.Unlock()
 	q.ids = append(q.ids, id)
 	return nil
+}
+
+// asked reports whether a sync of the account was asked for.
+func (q *fakeQueue) asked(id string) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, got := range q.ids {
+		if got == id {
+			return true
+		}
+	}
+	return false
 }
 
 // fakeMailbox is a server that accepts the login and has an INBOX.
@@ -179,6 +192,7 @@ func newFixture(t testing.TB, db *database.DB) *fixture {
 	must(err)
 	must(st.UpdateChannelSettings(ctx, f.ws.ID, acctC.ID, store.ChannelSettings{Visibility: &level}))
 	f.evilMsg = f.deliver(t, acctC, evil)[evil.Key]
+	f.evilAccount = acctC.ID
 
 	eveP, err := st.AddPerson(ctx, f.ws2.ID, store.NewPerson{FirstName: "Eve", Emails: []string{"x@other.test"},
 		CreatedBy: store.CreatedByUser})

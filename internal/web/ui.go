@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/mailsync/mailsync/internal/policy"
+	"github.com/mailsync/mailsync/internal/rules"
 	"github.com/mailsync/mailsync/internal/store"
 	"github.com/mailsync/mailsync/internal/visibility"
 )
@@ -488,7 +489,9 @@ func (s *server) uiSaveMailbox(w http.ResponseWriter, r *http.Request, sess *sto
 		_, msg := statusOf(err)
 		return s.renderMailbox(w, r, sess, a, http.StatusBadRequest, "", msg)
 	}
-	if err := s.cfg.Store.UpdateChannelSettings(r.Context(), sess.Member.WorkspaceID, a.ID, settings); err != nil {
+	if err := s.changeRules(r.Context(), func() (rules.Result, error) {
+		return rules.UpdateSettings(r.Context(), s.cfg.Store, sess.Member.WorkspaceID, a.ID, settings)
+	}); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/settings/emails/"+a.ID+"?saved=1", http.StatusSeeOther)
@@ -515,7 +518,9 @@ func (s *server) uiAddBlocklist(w http.ResponseWriter, r *http.Request, sess *st
 	if err != nil {
 		return s.renderBlocklist(w, r, sess, http.StatusBadRequest, value, err.Error())
 	}
-	if err := s.cfg.Store.AddBlocklistEntry(r.Context(), sess.Member.ID, entry); err != nil {
+	if err := s.changeRules(r.Context(), func() (rules.Result, error) {
+		return rules.AddBlocklistEntry(r.Context(), s.cfg.Store, sess.Member.ID, entry)
+	}); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/settings/blocklist", http.StatusSeeOther)
@@ -523,7 +528,9 @@ func (s *server) uiAddBlocklist(w http.ResponseWriter, r *http.Request, sess *st
 }
 
 func (s *server) uiRemoveBlocklist(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
-	err := s.cfg.Store.RemoveBlocklistEntry(r.Context(), sess.Member.ID, r.PostFormValue("entry"))
+	err := s.changeRules(r.Context(), func() (rules.Result, error) {
+		return rules.RemoveBlocklistEntry(r.Context(), s.cfg.Store, sess.Member.ID, r.PostFormValue("entry"))
+	})
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
