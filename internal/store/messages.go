@@ -56,7 +56,9 @@ func MessageIDsByKey(ctx context.Context, tx *sql.Tx, workspaceID string, keys [
 
 // InsertMessages stores messages not stored yet (by key), threads them
 // and links their participants; it returns the id of every key given,
-// new or already stored. Call it inside the batch transaction.
+// new or already stored. Call it inside the batch transaction. It runs a
+// fixed number of statements per batch, whatever its size: an import's
+// cost is dominated by round trips otherwise.
 func InsertMessages(ctx context.Context, tx *sql.Tx, workspaceID string, msgs []*NewMessage) (map[string]string, error) {
 	keys := make([]string, len(msgs))
 	for i, m := range msgs {
@@ -66,33 +68,31 @@ func InsertMessages(ctx context.Context, tx *sql.Tx, workspaceID string, msgs []
 	if err != nil {
 		return nil, err
 	}
-	touched := map[string]bool{}
 	var fresh []*NewMessage
 	for _, m := range msgs {
 		if _, ok := ids[m.Key]; ok {
 			continue
 		}
-		id := NewID()
-		ids[m.Key] = id
-		threadID, err := threadFor(ctx, tx, workspaceID, m, touched)
-		if err != nil {
-			return nil, err
-		}
-		if err := insertMessage(ctx, tx, workspaceID, id, threadID, m); err != nil {
-			return nil, err
-		}
-		touched[threadID] = true
+		ids[m.Key] = NewID()
 		fresh = append(fresh, m)
+	}
+	if len(fresh) == 0 {
+		return ids, nil
+	}
+	threadOf, touched, err := assignThreads(ctx, tx, workspaceID, fresh)
+	if err != nil {
+		return nil, err
+	}
+	if err := insertMessageRows(ctx, tx, workspaceID, ids, threadOf, fresh); err != nil {
+		return nil, err
+	}
+	if err := insertRefs(ctx, tx, workspaceID, ids, fresh); err != nil {
+		return nil, err
 	}
 	if err := insertParticipants(ctx, tx, workspaceID, ids, fresh); err != nil {
 		return nil, err
 	}
-	for threadID := range touched {
-		if err := refreshThread(ctx, tx, threadID); err != nil {
-			return nil, err
-		}
-	}
-	return ids, nil
+	return ids, refreshThreads(ctx, tx, touched)
 }
 
 func messageRefs(m *NewMessage) []string {
@@ -107,42 +107,189 @@ func messageRefs(m *NewMessage) []string {
 	return refs
 }
 
-// threadFor finds the thread a new message joins: the thread of any stored
-// message sharing one of its references (its own id, or an id it or they
-// name). Several such threads are merged into the oldest; none makes a new one.
-func threadFor(ctx context.Context, tx *sql.Tx, workspaceID string, m *NewMessage, touched map[string]bool) (string, error) {
-	refs := messageRefs(m)
-	args := append([]any{workspaceID}, anys(refs)...)
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT msg.thread_id FROM message_refs r
-		JOIN messages msg ON msg.id = r.message_id
-		WHERE r.workspace_id = $1 AND r.ref IN (`+placeholders(2, len(refs))+`)`, args...)
+// assignThreads decides the thread of each new message (by key): a
+// message joins the thread of any stored message sharing one of its
+// references (its own id, or an id it or they name), and new messages of
+// the batch sharing a reference join each other. Stored threads that a
+// batch connects are merged into the one with the smallest id; messages
+// connected to no stored thread get a new one. It returns the threads to
+// refresh.
+func assignThreads(ctx context.Context, tx *sql.Tx, workspaceID string, fresh []*NewMessage) (map[string]string, []string, error) {
+	var all []string
+	seen := map[string]bool{}
+	for _, m := range fresh {
+		for _, r := range messageRefs(m) {
+			if !seen[r] {
+				seen[r] = true
+				all = append(all, r)
+			}
+		}
+	}
+	stored, err := threadsByRef(ctx, tx, workspaceID, all)
 	if err != nil {
-		return "", fmt.Errorf("find thread: %w", err)
+		return nil, nil, err
 	}
-	var threads []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return "", err
+	// Union-find over messages ("m"+key), references ("r"+ref) and stored threads ("t"+id).
+	uf := unionFind{}
+	for _, m := range fresh {
+		for _, r := range messageRefs(m) {
+			uf.union("m"+m.Key, "r"+r)
+			for _, t := range stored[r] {
+				uf.union("r"+r, "t"+t)
+			}
 		}
-		threads = append(threads, id)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return "", err
-	}
-	switch len(threads) {
-	case 0:
-		id := NewID()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO threads (id, workspace_id) VALUES ($1, $2)`, id, workspaceID); err != nil {
-			return "", fmt.Errorf("create thread: %w", err)
+	type component struct{ threads []string }
+	comps := map[string]*component{}
+	for node := range uf {
+		if node[0] != 't' {
+			continue
 		}
-		return id, nil
-	case 1:
-		return threads[0], nil
+		root := uf.find(node)
+		if comps[root] == nil {
+			comps[root] = &component{}
+		}
+		comps[root].threads = append(comps[root].threads, node[1:])
 	}
-	return mergeThreads(ctx, tx, threads, touched)
+	threadOf := map[string]string{}
+	var touched, newThreads []string
+	for _, m := range fresh {
+		root := uf.find("m" + m.Key)
+		c := comps[root]
+		if c == nil {
+			c = &component{}
+			comps[root] = c
+		}
+		if len(c.threads) == 0 {
+			id := NewID()
+			c.threads = []string{id}
+			newThreads = append(newThreads, id)
+		} else if len(c.threads) > 1 {
+			keep, err := mergeThreads(ctx, tx, c.threads, map[string]bool{})
+			if err != nil {
+				return nil, nil, err
+			}
+			c.threads = []string{keep}
+		}
+		threadOf[m.Key] = c.threads[0]
+	}
+	for _, c := range comps {
+		if len(c.threads) == 1 {
+			touched = append(touched, c.threads[0])
+		}
+	}
+	return threadOf, touched, insertThreads(ctx, tx, workspaceID, newThreads)
+}
+
+// threadsByRef maps each reference to the threads of the stored messages
+// carrying it.
+func threadsByRef(ctx context.Context, tx *sql.Tx, workspaceID string, refs []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, chunk := range chunks(refs, 500) {
+		args := append([]any{workspaceID}, anys(chunk)...)
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT r.ref, msg.thread_id FROM message_refs r
+			JOIN messages msg ON msg.id = r.message_id
+			WHERE r.workspace_id = $1 AND r.ref IN (`+placeholders(2, len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("find threads: %w", err)
+		}
+		for rows.Next() {
+			var ref, thread string
+			if err := rows.Scan(&ref, &thread); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[ref] = append(out[ref], thread)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// unionFind is a disjoint-set forest over string nodes.
+type unionFind map[string]string
+
+func (u unionFind) find(x string) string {
+	if _, ok := u[x]; !ok {
+		u[x] = x
+	}
+	for u[x] != x {
+		u[x] = u[u[x]] // path halving
+		x = u[x]
+	}
+	return x
+}
+
+func (u unionFind) union(a, b string) {
+	ra, rb := u.find(a), u.find(b)
+	if ra != rb {
+		u[ra] = rb
+	}
+}
+
+func insertThreads(ctx context.Context, tx *sql.Tx, workspaceID string, ids []string) error {
+	rows := make([][]any, len(ids))
+	for i, id := range ids {
+		rows[i] = []any{id, workspaceID}
+	}
+	return insertRows(ctx, tx, `INSERT INTO threads (id, workspace_id) VALUES `, "", rows)
+}
+
+func insertMessageRows(ctx context.Context, tx *sql.Tx, workspaceID string, ids, threadOf map[string]string, fresh []*NewMessage) error {
+	rows := make([][]any, len(fresh))
+	created := now()
+	for i, m := range fresh {
+		rows[i] = []any{ids[m.Key], workspaceID, threadOf[m.Key], m.Key, m.Subject, m.Text, m.HTML, m.Snippet,
+			m.Attachments, m.Size, Millis(m.SentAt), created}
+	}
+	if err := insertRows(ctx, tx, `INSERT INTO messages (id, workspace_id, thread_id, message_key, subject, text_body,
+		html_body, snippet, attachments, size, sent_at, created_at) VALUES `, "", rows); err != nil {
+		return fmt.Errorf("store messages: %w", err)
+	}
+	return nil
+}
+
+func insertRefs(ctx context.Context, tx *sql.Tx, workspaceID string, ids map[string]string, fresh []*NewMessage) error {
+	var rows [][]any
+	for _, m := range fresh {
+		for _, r := range messageRefs(m) {
+			rows = append(rows, []any{workspaceID, r, ids[m.Key]})
+		}
+	}
+	if err := insertRows(ctx, tx, `INSERT INTO message_refs (workspace_id, ref, message_id) VALUES `,
+		` ON CONFLICT DO NOTHING`, rows); err != nil {
+		return fmt.Errorf("store references: %w", err)
+	}
+	return nil
+}
+
+// insertRows runs a multi-row INSERT in chunks of at most ~2,000 parameters.
+func insertRows(ctx context.Context, tx *sql.Tx, head, tail string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	per := max(1, 2000/len(rows[0]))
+	for start := 0; start < len(rows); start += per {
+		end := min(start+per, len(rows))
+		var b strings.Builder
+		b.WriteString(head)
+		args := make([]any, 0, (end-start)*len(rows[0]))
+		for i, row := range rows[start:end] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(" + placeholders(len(args)+1, len(row)) + ")")
+			args = append(args, row...)
+		}
+		b.WriteString(tail)
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // mergeThreads moves every message of the given threads into one of them
@@ -165,31 +312,6 @@ func mergeThreads(ctx context.Context, tx *sql.Tx, threads []string, touched map
 	return keep, nil
 }
 
-func insertMessage(ctx context.Context, tx *sql.Tx, workspaceID, id, threadID string, m *NewMessage) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO messages (id, workspace_id, thread_id, message_key, subject, text_body,
-		html_body, snippet, attachments, size, sent_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		id, workspaceID, threadID, m.Key, m.Subject, m.Text, m.HTML, m.Snippet, m.Attachments, m.Size, Millis(m.SentAt), now())
-	if err != nil {
-		return fmt.Errorf("store message %s: %w", m.Key, err)
-	}
-	refs := messageRefs(m)
-	var b strings.Builder
-	args := make([]any, 0, 3*len(refs))
-	for i, r := range refs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(" + placeholders(len(args)+1, 3) + ")")
-		args = append(args, workspaceID, r, id)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO message_refs (workspace_id, ref, message_id) VALUES `+b.String()+
-		` ON CONFLICT DO NOTHING`, args...); err != nil {
-		return fmt.Errorf("store references of %s: %w", m.Key, err)
-	}
-	return nil
-}
-
 // refreshThread recomputes a thread's subject (its earliest message's),
 // count and dates.
 func refreshThread(ctx context.Context, tx *sql.Tx, threadID string) error {
@@ -201,6 +323,22 @@ func refreshThread(ctx context.Context, tx *sql.Tx, threadID string) error {
 		WHERE id = $1`, threadID)
 	if err != nil {
 		return fmt.Errorf("refresh thread: %w", err)
+	}
+	return nil
+}
+
+// refreshThreads recomputes several threads in one statement per chunk.
+func refreshThreads(ctx context.Context, tx *sql.Tx, ids []string) error {
+	for _, chunk := range chunks(ids, 500) {
+		_, err := tx.ExecContext(ctx, `UPDATE threads SET
+			message_count = (SELECT COUNT(*) FROM messages m WHERE m.thread_id = threads.id),
+			first_message_at = COALESCE((SELECT MIN(sent_at) FROM messages m WHERE m.thread_id = threads.id), 0),
+			last_message_at = COALESCE((SELECT MAX(sent_at) FROM messages m WHERE m.thread_id = threads.id), 0),
+			subject = COALESCE((SELECT subject FROM messages m WHERE m.thread_id = threads.id ORDER BY sent_at, id LIMIT 1), '')
+			WHERE id IN (`+placeholders(1, len(chunk))+`)`, anys(chunk)...)
+		if err != nil {
+			return fmt.Errorf("refresh threads: %w", err)
+		}
 	}
 	return nil
 }
