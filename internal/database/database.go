@@ -119,6 +119,10 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// A 64 MiB page cache: an import touches the same index pages over
+	// and over, and read syscalls were a sixth of its CPU time with
+	// SQLite's 2 MiB default.
+	q.Add("_pragma", "cache_size(-65536)")
 	q.Set("_txlock", "immediate")
 	registerSQLiteDriver()
 	sqlDB, err := sql.Open(sqliteDriverName, "file:"+path+"?"+q.Encode())

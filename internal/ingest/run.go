@@ -92,9 +92,34 @@ func (r *run) syncFolder(ctx context.Context, mb provider.Mailbox, f *store.Fold
 		Refetch:   refetch,
 		BatchSize: r.s.BatchSize,
 	}
-	return mb.SyncFolder(ctx, req, func(ctx context.Context, b provider.Batch) error {
-		return r.apply(ctx, f, b)
+	// A one-deep pipeline: while batch N is stored (one transaction, in
+	// order), batch N+1 is parsed. Parsing is CPU work and storing mostly
+	// waits on the database, so the two overlap well.
+	var inFlight chan error
+	wait := func() error {
+		if inFlight == nil {
+			return nil
+		}
+		err := <-inFlight
+		inFlight = nil
+		return err
+	}
+	// The store runs under the folder sync's context, not the batch's:
+	// the provider may end that one as soon as its last batch is handed over.
+	storeCtx := ctx
+	err = mb.SyncFolder(ctx, req, func(_ context.Context, b provider.Batch) error {
+		results := r.parseAll(b.Messages)
+		if err := wait(); err != nil {
+			return err
+		}
+		inFlight = make(chan error, 1)
+		go func() { inFlight <- r.apply(storeCtx, f, b, results) }()
+		return nil
 	})
+	if werr := wait(); err == nil {
+		err = werr
+	}
+	return err
 }
 
 // parsed is one fetched message after parsing and the import rules.
@@ -106,17 +131,14 @@ type parsed struct {
 	outgoing bool
 }
 
-// apply stores one batch and its cursor in one transaction.
-func (r *run) apply(ctx context.Context, f *store.Folder, b provider.Batch) error {
-	var fresh, flagOnly []provider.Message
+// apply stores one batch, parsed, and its cursor in one transaction.
+func (r *run) apply(ctx context.Context, f *store.Folder, b provider.Batch, results []parsed) error {
+	var flagOnly []provider.Message
 	for _, m := range b.Messages {
 		if m.Raw == nil {
 			flagOnly = append(flagOnly, m)
-		} else {
-			fresh = append(fresh, m)
 		}
 	}
-	results := r.parseAll(fresh)
 	ws := r.account.WorkspaceID
 	var removed, created int
 	err := r.retry(ctx, func(tx *sql.Tx) error {
@@ -232,9 +254,16 @@ func (r *run) count(results []parsed, removed int) {
 	r.progress.Removed += removed
 }
 
-// parseAll parses a batch on every core: parsing is the CPU-heavy part of
-// an import, and the batch is bounded, so the goroutines are too.
-func (r *run) parseAll(msgs []provider.Message) []parsed {
+// parseAll parses the new messages of a batch (flag-only updates have no
+// body) on every core: parsing is the CPU-heavy part of an import, and
+// the batch is bounded, so the goroutines are too.
+func (r *run) parseAll(batch []provider.Message) []parsed {
+	var msgs []provider.Message
+	for _, m := range batch {
+		if m.Raw != nil {
+			msgs = append(msgs, m)
+		}
+	}
 	out := make([]parsed, len(msgs))
 	workers := min(runtime.GOMAXPROCS(0), len(msgs))
 	var wg sync.WaitGroup

@@ -98,7 +98,7 @@ func (s *Store) SetMemberPassword(ctx context.Context, memberID, hash string) er
 // secret; only a hash of the secret is stored.
 func (s *Store) CreateToken(ctx context.Context, memberID, name string) (id, token string, err error) {
 	id = NewID()
-	token = "ms_" + NewID() + NewID()
+	token = "ms_" + NewSecret()
 	_, err = s.DB.ExecContext(ctx, `INSERT INTO api_tokens (id, member_id, name, token_hash, created_at)
 		VALUES ($1, $2, $3, $4, $5)`, id, memberID, name, hashToken(token), now())
 	if err != nil {

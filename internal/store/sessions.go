@@ -18,8 +18,8 @@ type Session struct {
 // CreateSession starts a session for a member lasting ttl and returns its
 // secret token (for the cookie); only a hash of it is stored.
 func (s *Store) CreateSession(ctx context.Context, memberID string, ttl time.Duration) (token string, sess *Session, err error) {
-	token = NewID() + NewID()
-	csrf := NewID() + NewID()
+	token = NewSecret()
+	csrf := NewSecret()
 	expires := time.Now().Add(ttl)
 	_, err = s.DB.ExecContext(ctx, `INSERT INTO sessions (token_hash, member_id, csrf_token, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5)`, hashToken(token), memberID, csrf, now(), expires.UnixMilli())
