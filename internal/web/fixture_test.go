@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -293,5 +292,3 @@ func errorOf(t testing.TB, body string) string {
 	}
 	return e.Error
 }
-
-var errNoRedirect = errors.New("no redirect")
