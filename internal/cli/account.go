@@ -2,17 +2,15 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
+	"github.com/mailsync/mailsync/internal/accounts"
 	"github.com/mailsync/mailsync/internal/connect"
 	"github.com/mailsync/mailsync/internal/ingest"
 	"github.com/mailsync/mailsync/internal/jobs"
-	"github.com/mailsync/mailsync/internal/provider"
 	"github.com/mailsync/mailsync/internal/rules"
 	"github.com/mailsync/mailsync/internal/store"
 	"github.com/mailsync/mailsync/internal/visibility"
@@ -53,73 +51,31 @@ func accountAddIMAP(ctx context.Context, app *App, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	switch *security {
-	case "tls", "starttls", "none":
-	default:
-		return usagef("--security must be tls, starttls or none, not %q", *security)
+	in := accounts.IMAP{Host: *host, Port: *port, Security: *security, Username: *username,
+		Handle: *handle, Aliases: aliases}
+	var err error
+	if in.Password, err = app.readSecret(*passwordFile, *passwordEnv); err != nil {
+		return err
 	}
-	if *host == "" || *username == "" {
-		return usagef("--host and --username are required")
+	if err := in.Normalize(); err != nil {
+		return usageError{err.Error()}
 	}
-	if *port == 0 {
-		*port = 143
-		if *security == "tls" {
-			*port = 993
+	return app.withMember(ctx, *memberEmail, func(st *store.Store, _ *store.Workspace, m *store.Member) error {
+		box, err := app.box(st.DB)
+		if err != nil {
+			return err
 		}
-	}
-	if *port < 1 || *port > 65535 {
-		return usagef("--port %d is not a TCP port", *port)
-	}
-	if *handle == "" {
-		if !strings.Contains(*username, "@") {
-			return usagef("--handle is required when the username is not an email address")
+		// Import at once: a running `serve` or `worker` picks the job up.
+		q, err := jobs.NewInserter(st.DB)
+		if err != nil {
+			return err
 		}
-		*handle = *username
-	}
-	password, err := app.readSecret(*passwordFile, *passwordEnv)
-	if err != nil {
-		return err
-	}
-	st, err := app.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.DB.Close()
-	ws, err := app.workspace(ctx, st)
-	if err != nil {
-		return err
-	}
-	m, err := app.member(ctx, st, ws, *memberEmail)
-	if err != nil {
-		return err
-	}
-	box, err := app.box(st.DB)
-	if err != nil {
-		return err
-	}
-	candidate := &store.Account{Provider: "imap", Host: *host, Port: *port, Security: *security, Username: *username}
-	if err := checkLogin(ctx, app.connector(), candidate, password); err != nil {
-		return err
-	}
-	a, err := st.AddAccount(ctx, store.NewAccount{
-		WorkspaceID: ws.ID, MemberID: m.ID, Provider: "imap", Handle: *handle, Aliases: aliases,
-		Host: *host, Port: *port, Security: *security, Username: *username, SecretEnc: box.Seal(password),
+		a, err := accounts.Adder{Store: st, Box: box, Connect: app.connector(), Queue: q}.AddIMAP(ctx, m, in)
+		if err != nil {
+			return err
+		}
+		return app.printID(a.ID, "added account")
 	})
-	if errors.Is(err, store.ErrConflict) {
-		return fmt.Errorf("mailbox %s is already connected", *handle)
-	}
-	if err != nil {
-		return err
-	}
-	// Import at once: a running `serve` or `worker` picks the job up.
-	q, err := jobs.NewInserter(st.DB)
-	if err != nil {
-		return err
-	}
-	if err := q.EnqueueSync(ctx, a.ID); err != nil {
-		return err
-	}
-	return app.printID(a.ID, "added account")
 }
 
 // connector returns the IMAP connector, or the test's.
@@ -128,27 +84,6 @@ func (app *App) connector() ingest.ConnectFunc {
 		return app.Connect
 	}
 	return connect.Connector{}.Connect
-}
-
-// checkLogin connects and lists folders, so that a wrong password or an
-// unreachable server is an error now, not a silent "pending" later.
-func checkLogin(ctx context.Context, connect ingest.ConnectFunc, a *store.Account, password string) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	mb, err := connect(ctx, a, password)
-	switch {
-	case errors.Is(err, provider.ErrAuth):
-		return fmt.Errorf("login to %s:%d as %s failed: wrong username or password; nothing was saved", a.Host, a.Port, a.Username)
-	case errors.Is(err, provider.ErrUnreachable):
-		return fmt.Errorf("cannot reach %s:%d (%v): check host, port and security; nothing was saved", a.Host, a.Port, err)
-	case err != nil:
-		return fmt.Errorf("connect to %s:%d: %w; nothing was saved", a.Host, a.Port, err)
-	}
-	defer mb.Close()
-	if _, err := mb.Folders(ctx); err != nil {
-		return fmt.Errorf("list folders on %s: %w; nothing was saved", a.Host, err)
-	}
-	return nil
 }
 
 func accountSet(ctx context.Context, app *App, args []string) error {
@@ -197,21 +132,14 @@ func accountSet(ctx context.Context, app *App, args []string) error {
 		}
 		in.Folders = &picked
 	}
-	st, err := app.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.DB.Close()
-	ws, err := app.workspace(ctx, st)
-	if err != nil {
-		return err
-	}
-	res, err := rules.UpdateSettings(ctx, st, ws.ID, pos[0], in)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(app.Stderr, "account %s updated\n", pos[0])
-	return app.reportRules(ctx, st, res)
+	return app.withWorkspace(ctx, func(st *store.Store, ws *store.Workspace) error {
+		res, err := rules.UpdateSettings(ctx, st, ws.ID, pos[0], in)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(app.Stderr, "account %s updated\n", pos[0])
+		return app.reportRules(ctx, st, res)
+	})
 }
 
 func boolFlag(name, v string) (*bool, error) {
@@ -225,62 +153,23 @@ func boolFlag(name, v string) (*bool, error) {
 	return &b, nil
 }
 
-// accountJSON is the contract's account list row.
-type accountJSON struct {
-	ID           string       `json:"id"`
-	Member       string       `json:"member"`
-	Provider     string       `json:"provider"`
-	Handle       string       `json:"handle"`
-	Aliases      []string     `json:"aliases"`
-	Status       string       `json:"status"`
-	LastError    string       `json:"lastError,omitempty"`
-	LastSyncedAt *string      `json:"lastSyncedAt"`
-	Counts       store.Counts `json:"counts"`
-	Visibility   string       `json:"visibility"`
-	AutoCreate   string       `json:"autoCreate"`
-	ExcludeGroup bool         `json:"excludeGroup"`
-	ExcludePers  bool         `json:"excludePersonal"`
-	Folders      []string     `json:"folders"`
-}
-
-func toAccountJSON(a *store.Account) accountJSON {
-	out := accountJSON{ID: a.ID, Member: a.MemberEmail, Provider: a.Provider, Handle: a.Handle, Aliases: a.Aliases,
-		Status: a.Status, LastError: a.LastError, Counts: a.Counts, Visibility: a.Visibility, AutoCreate: a.AutoCreate,
-		ExcludeGroup: a.ExcludeGroup, ExcludePers: a.ExcludePersonal, Folders: a.Folders}
-	if out.Aliases == nil {
-		out.Aliases = []string{}
-	}
-	if out.Folders == nil {
-		out.Folders = []string{}
-	}
-	if !a.LastSyncedAt.IsZero() {
-		s := a.LastSyncedAt.UTC().Format(time.RFC3339)
-		out.LastSyncedAt = &s
-	}
-	return out
-}
-
 func accountList(ctx context.Context, app *App, args []string) error {
 	fs := app.flagSet("account list")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	st, err := app.open(ctx)
+	var accounts []*store.Account
+	err := app.withWorkspace(ctx, func(st *store.Store, ws *store.Workspace) error {
+		var err error
+		accounts, err = st.Accounts(ctx, ws.ID)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	defer st.DB.Close()
-	ws, err := app.workspace(ctx, st)
-	if err != nil {
-		return err
-	}
-	accounts, err := st.Accounts(ctx, ws.ID)
-	if err != nil {
-		return err
-	}
-	rows := make([]accountJSON, 0, len(accounts))
+	rows := make([]visibility.AccountView, 0, len(accounts))
 	for _, a := range accounts {
-		rows = append(rows, toAccountJSON(a))
+		rows = append(rows, visibility.Account(a))
 	}
 	if app.json {
 		return app.printJSON(rows)
@@ -310,16 +199,10 @@ func accountRemove(ctx context.Context, app *App, args []string) error {
 	if len(pos) != 1 {
 		return usagef("usage: mailsync account remove ID")
 	}
-	st, err := app.open(ctx)
+	err = app.withWorkspace(ctx, func(st *store.Store, ws *store.Workspace) error {
+		return st.DeleteAccount(ctx, ws.ID, pos[0])
+	})
 	if err != nil {
-		return err
-	}
-	defer st.DB.Close()
-	ws, err := app.workspace(ctx, st)
-	if err != nil {
-		return err
-	}
-	if err := st.DeleteAccount(ctx, ws.ID, pos[0]); err != nil {
 		return err
 	}
 	fmt.Fprintf(app.Stderr, "account %s removed with the messages only it held; contacts stay\n", pos[0])

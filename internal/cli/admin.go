@@ -140,28 +140,17 @@ func memberPasswd(ctx context.Context, app *App, args []string) error {
 	if len(password) < 8 {
 		return errors.New("the password must have at least 8 characters")
 	}
-	st, err := app.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.DB.Close()
-	ws, err := app.workspace(ctx, st)
-	if err != nil {
-		return err
-	}
-	m, err := app.member(ctx, st, ws, *email)
-	if err != nil {
-		return err
-	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}
-	if err := st.SetMemberPassword(ctx, m.ID, string(hash)); err != nil {
-		return err
-	}
-	fmt.Fprintf(app.Stderr, "password set for %s\n", m.Email)
-	return nil
+	return app.withMember(ctx, *email, func(st *store.Store, _ *store.Workspace, m *store.Member) error {
+		if err := st.SetMemberPassword(ctx, m.ID, string(hash)); err != nil {
+			return err
+		}
+		fmt.Fprintf(app.Stderr, "password set for %s\n", m.Email)
+		return nil
+	})
 }
 
 func runToken(ctx context.Context, app *App, args []string) error {
@@ -174,26 +163,15 @@ func runToken(ctx context.Context, app *App, args []string) error {
 	if _, err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	st, err := app.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.DB.Close()
-	ws, err := app.workspace(ctx, st)
-	if err != nil {
-		return err
-	}
-	m, err := app.member(ctx, st, ws, *email)
-	if err != nil {
-		return err
-	}
-	id, token, err := st.CreateToken(ctx, m.ID, *name)
-	if err != nil {
-		return err
-	}
-	if app.json {
-		return app.printJSON(map[string]string{"id": id, "token": token})
-	}
-	fmt.Fprintf(app.Stdout, "token %s\n%s\n", id, token)
-	return nil
+	return app.withMember(ctx, *email, func(st *store.Store, _ *store.Workspace, m *store.Member) error {
+		id, token, err := st.CreateToken(ctx, m.ID, *name)
+		if err != nil {
+			return err
+		}
+		if app.json {
+			return app.printJSON(map[string]string{"id": id, "token": token})
+		}
+		fmt.Fprintf(app.Stdout, "token %s\n%s\n", id, token)
+		return nil
+	})
 }

@@ -103,7 +103,7 @@ func printDemoSummary(ctx context.Context, app *App, st *store.Store, ws *store.
 		threads[m.ThreadID] = true
 	}
 	if app.json {
-		return app.printJSON(map[string]any{"account": toAccountJSON(a), "people": len(people),
+		return app.printJSON(map[string]any{"account": visibility.Account(a), "people": len(people),
 			"companies": len(companies), "messages": len(msgs), "threads": len(threads), "db": "sqlite:" + path})
 	}
 	w := app.Stdout

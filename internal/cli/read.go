@@ -46,6 +46,17 @@ func (app *App) withWorkspace(ctx context.Context, fn func(st *store.Store, ws *
 	return fn(st, ws)
 }
 
+// withMember is withWorkspace for a command acting for one member.
+func (app *App) withMember(ctx context.Context, email string, fn func(st *store.Store, ws *store.Workspace, m *store.Member) error) error {
+	return app.withWorkspace(ctx, func(st *store.Store, ws *store.Workspace) error {
+		m, err := app.member(ctx, st, ws, email)
+		if err != nil {
+			return err
+		}
+		return fn(st, ws, m)
+	})
+}
+
 func peopleList(ctx context.Context, app *App, args []string) error {
 	if _, err := parse(app.flagSet("people list"), args); err != nil {
 		return err

@@ -98,11 +98,7 @@ func runBlocklist(ctx context.Context, app *App, args []string) error {
 	default:
 		return usagef("unknown blocklist command %q", sub)
 	}
-	return app.withWorkspace(ctx, func(st *store.Store, ws *store.Workspace) error {
-		m, err := app.member(ctx, st, ws, *memberEmail)
-		if err != nil {
-			return err
-		}
+	return app.withMember(ctx, *memberEmail, func(st *store.Store, _ *store.Workspace, m *store.Member) error {
 		switch sub {
 		case "add":
 			res, err := rules.AddBlocklistEntry(ctx, st, m.ID, entry)

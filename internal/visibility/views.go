@@ -126,3 +126,46 @@ func Row(viewerID string, t *store.ThreadSummary) ThreadRow {
 	}
 	return r
 }
+
+// AccountView is a connected mailbox as the CLI and the API show it.
+// Accounts carry no mail, so nothing is redacted; the view lives here so
+// that every interface sends the same shape. Credentials never appear.
+type AccountView struct {
+	ID              string       `json:"id"`
+	Member          string       `json:"member"`
+	MemberID        string       `json:"memberId"`
+	Provider        string       `json:"provider"`
+	Handle          string       `json:"handle"`
+	Aliases         []string     `json:"aliases"`
+	Host            string       `json:"host"`
+	Port            int          `json:"port"`
+	Security        string       `json:"security"`
+	Username        string       `json:"username"`
+	Status          string       `json:"status"`
+	LastError       string       `json:"lastError,omitempty"`
+	LastSyncedAt    *string      `json:"lastSyncedAt"`
+	Counts          store.Counts `json:"counts"`
+	Visibility      string       `json:"visibility"`
+	AutoCreate      string       `json:"autoCreate"`
+	ExcludeGroup    bool         `json:"excludeGroup"`
+	ExcludePersonal bool         `json:"excludePersonal"`
+	Folders         []string     `json:"folders"`
+}
+
+func Account(a *store.Account) AccountView {
+	out := AccountView{ID: a.ID, Member: a.MemberEmail, MemberID: a.MemberID, Provider: a.Provider, Handle: a.Handle,
+		Aliases: a.Aliases, Host: a.Host, Port: a.Port, Security: a.Security, Username: a.Username,
+		Status: a.Status, LastError: a.LastError, Counts: a.Counts, Visibility: a.Visibility, AutoCreate: a.AutoCreate,
+		ExcludeGroup: a.ExcludeGroup, ExcludePersonal: a.ExcludePersonal, Folders: a.Folders}
+	if out.Aliases == nil {
+		out.Aliases = []string{}
+	}
+	if out.Folders == nil {
+		out.Folders = []string{}
+	}
+	if !a.LastSyncedAt.IsZero() {
+		t := a.LastSyncedAt.UTC().Format(time.RFC3339)
+		out.LastSyncedAt = &t
+	}
+	return out
+}

@@ -6,8 +6,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
+	"github.com/mailsync/mailsync/internal/accounts"
 	"github.com/mailsync/mailsync/internal/policy"
 	"github.com/mailsync/mailsync/internal/rules"
 	"github.com/mailsync/mailsync/internal/store"
@@ -271,54 +271,15 @@ func (s *server) apiMessage(w http.ResponseWriter, r *http.Request, m *store.Mem
 }
 
 // accountJSON is an account as `account list --json` prints it.
-type accountJSON struct {
-	ID              string       `json:"id"`
-	Member          string       `json:"member"`
-	MemberID        string       `json:"memberId"`
-	Provider        string       `json:"provider"`
-	Handle          string       `json:"handle"`
-	Aliases         []string     `json:"aliases"`
-	Host            string       `json:"host"`
-	Port            int          `json:"port"`
-	Security        string       `json:"security"`
-	Username        string       `json:"username"`
-	Status          string       `json:"status"`
-	LastError       string       `json:"lastError,omitempty"`
-	LastSyncedAt    *string      `json:"lastSyncedAt"`
-	Counts          store.Counts `json:"counts"`
-	Visibility      string       `json:"visibility"`
-	AutoCreate      string       `json:"autoCreate"`
-	ExcludeGroup    bool         `json:"excludeGroup"`
-	ExcludePersonal bool         `json:"excludePersonal"`
-	Folders         []string     `json:"folders"`
-}
-
-func toAccountJSON(a *store.Account) accountJSON {
-	out := accountJSON{ID: a.ID, Member: a.MemberEmail, MemberID: a.MemberID, Provider: a.Provider, Handle: a.Handle,
-		Aliases: a.Aliases, Host: a.Host, Port: a.Port, Security: a.Security, Username: a.Username,
-		Status: a.Status, LastError: a.LastError, Counts: a.Counts, Visibility: a.Visibility, AutoCreate: a.AutoCreate,
-		ExcludeGroup: a.ExcludeGroup, ExcludePersonal: a.ExcludePersonal, Folders: a.Folders}
-	if out.Aliases == nil {
-		out.Aliases = []string{}
-	}
-	if out.Folders == nil {
-		out.Folders = []string{}
-	}
-	if !a.LastSyncedAt.IsZero() {
-		t := a.LastSyncedAt.UTC().Format(time.RFC3339)
-		out.LastSyncedAt = &t
-	}
-	return out
-}
 
 func (s *server) apiAccounts(w http.ResponseWriter, r *http.Request, m *store.Member) error {
 	accounts, err := s.cfg.Store.Accounts(r.Context(), m.WorkspaceID)
 	if err != nil {
 		return err
 	}
-	out := make([]accountJSON, 0, len(accounts))
+	out := make([]visibility.AccountView, 0, len(accounts))
 	for _, a := range accounts {
-		out = append(out, toAccountJSON(a))
+		out = append(out, visibility.Account(a))
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -328,7 +289,7 @@ func (s *server) apiAccount(w http.ResponseWriter, r *http.Request, m *store.Mem
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, toAccountJSON(a))
+	return writeJSON(w, http.StatusOK, visibility.Account(a))
 }
 
 // newAccountJSON is the body of POST /accounts.
@@ -351,12 +312,12 @@ func (s *server) apiAddAccount(w http.ResponseWriter, r *http.Request, m *store.
 	if in.Provider != "" && in.Provider != "imap" {
 		return errorf(http.StatusBadRequest, "provider %q cannot be added here yet: use imap", in.Provider)
 	}
-	a, err := s.addIMAPAccount(r.Context(), m, imapAccount{Host: in.Host, Port: in.Port, Security: in.Security,
+	a, err := s.addIMAPAccount(r.Context(), m, accounts.IMAP{Host: in.Host, Port: in.Port, Security: in.Security,
 		Username: in.Username, Password: in.Password, Handle: in.Handle, Aliases: in.Aliases})
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, toAccountJSON(a))
+	return writeJSON(w, http.StatusCreated, visibility.Account(a))
 }
 
 // accountSettingsJSON is the body of PATCH /accounts/{id}; absent fields
@@ -391,7 +352,7 @@ func (s *server) apiUpdateAccount(w http.ResponseWriter, r *http.Request, m *sto
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, toAccountJSON(a))
+	return writeJSON(w, http.StatusOK, visibility.Account(a))
 }
 
 func (s *server) apiDeleteAccount(w http.ResponseWriter, r *http.Request, m *store.Member) error {

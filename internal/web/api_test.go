@@ -112,7 +112,7 @@ func (f *fixture) testCrossWorkspace(t *testing.T) {
 			t.Errorf("eve lists alice's person %s", p.ID)
 		}
 	}
-	var accounts []accountJSON
+	var accounts []visibility.AccountView
 	f.getJSON(t, "eve", "/api/v1/accounts", &accounts)
 	if len(accounts) != 1 || accounts[0].ID != f.acctE.ID {
 		t.Errorf("eve lists accounts %+v, want only her own", accounts)
@@ -308,7 +308,7 @@ func (f *fixture) testPeople(t *testing.T) {
 }
 
 func (f *fixture) testAccounts(t *testing.T) {
-	var before []accountJSON
+	var before []visibility.AccountView
 	f.getJSON(t, "alice", "/api/v1/accounts", &before)
 	tests := []struct {
 		name, body string
@@ -324,7 +324,7 @@ func (f *fixture) testAccounts(t *testing.T) {
 		{"good", `{"host":"imap.example.test","username":"New@ours.test","password":"good","aliases":["n@ours.test"]}`, 201, ""},
 		{"already connected", `{"host":"imap.example.test","username":"new@ours.test","password":"good"}`, 409, "already connected"},
 	}
-	var added accountJSON
+	var added visibility.AccountView
 	for _, tt := range tests {
 		code, body := f.call(t, "alice", "POST", "/api/v1/accounts", tt.body)
 		if code != tt.code {
@@ -351,7 +351,7 @@ func (f *fixture) testAccounts(t *testing.T) {
 	if len(queued) == 0 || queued[len(queued)-1] != added.ID {
 		t.Errorf("initial import not queued: %v", queued)
 	}
-	var after []accountJSON
+	var after []visibility.AccountView
 	f.getJSON(t, "alice", "/api/v1/accounts", &after)
 	if len(after) != len(before)+1 {
 		t.Errorf("failed attempts saved accounts: %d → %d", len(before), len(after))
@@ -372,7 +372,7 @@ func (f *fixture) testAccounts(t *testing.T) {
 			t.Errorf("PATCH %s as %s: %d %s, want %d", tt.body, tt.who, code, body, tt.code)
 		}
 	}
-	var a accountJSON
+	var a visibility.AccountView
 	f.getJSON(t, "bob", path, &a)
 	if a.Visibility != "subject" || a.AutoCreate != "none" || a.ExcludeGroup || !a.ExcludePersonal ||
 		strings.Join(a.Folders, ",") != "INBOX,Sent" {

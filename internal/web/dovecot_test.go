@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/mailsync/mailsync/internal/connect"
 	"github.com/mailsync/mailsync/internal/database"
 	"github.com/mailsync/mailsync/internal/database/dbtest"
 	"github.com/mailsync/mailsync/internal/dovecottest"
@@ -60,7 +61,7 @@ func TestBrowserAddIMAPAccount(t *testing.T) {
 	f := newFixture(t, dbtest.Open(t, database.SQLite))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	syncCtx, stop := context.WithCancel(context.Background())
-	queue := &syncNow{ctx: syncCtx, syncer: &ingest.Syncer{Store: f.st, Box: f.box, Connect: imapConnect, Log: log}}
+	queue := &syncNow{ctx: syncCtx, syncer: &ingest.Syncer{Store: f.st, Box: f.box, Connect: connect.Connector{}.Connect, Log: log}}
 	defer func() { stop(); queue.wg.Wait() }()
 	ts := httptest.NewServer(newServer(Config{Store: f.st, Box: f.box, Queue: queue, Log: log}))
 	defer ts.Close()

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mailsync/mailsync/internal/accounts"
 	"github.com/mailsync/mailsync/internal/policy"
 	"github.com/mailsync/mailsync/internal/rules"
 	"github.com/mailsync/mailsync/internal/store"
@@ -309,7 +310,7 @@ func safeBack(r *http.Request) string {
 
 // accountRow is an account in the settings lists, with its progress.
 type accountRow struct {
-	accountJSON
+	visibility.AccountView
 	StatusLabel string `json:"statusLabel"`
 	Processed   int    `json:"processed"`
 	Percent     int    `json:"percent"`
@@ -325,7 +326,7 @@ var statusLabels = map[string]string{
 }
 
 func toAccountRow(a *store.Account) accountRow {
-	row := accountRow{accountJSON: toAccountJSON(a), StatusLabel: statusLabels[a.Status]}
+	row := accountRow{AccountView: visibility.Account(a), StatusLabel: statusLabels[a.Status]}
 	c := a.Counts
 	row.Processed = c.Imported + c.Skipped + c.Failed
 	row.Importing = a.Status == store.StatusNotSynced || a.Status == store.StatusImporting
@@ -387,7 +388,7 @@ func (s *server) uiAddAccount(w http.ResponseWriter, r *http.Request, sess *stor
 			form.Host, form.Port, form.Security = p.Host, p.Port, p.Security
 		}
 	}
-	a, err := s.addIMAPAccount(r.Context(), sess.Member, imapAccount{Host: form.Host, Port: form.Port,
+	a, err := s.addIMAPAccount(r.Context(), sess.Member, accounts.IMAP{Host: form.Host, Port: form.Port,
 		Security: form.Security, Username: form.Username, Password: r.PostFormValue("password"), Handle: form.Handle})
 	if err != nil {
 		status, msg := statusOf(err)

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mailsync/mailsync/internal/connect"
 	"github.com/mailsync/mailsync/internal/ingest"
 	"github.com/mailsync/mailsync/internal/secrets"
 	"github.com/mailsync/mailsync/internal/store"
@@ -58,7 +59,7 @@ func newServer(cfg Config) *server {
 		cfg.SessionTTL = 14 * 24 * time.Hour
 	}
 	if cfg.Connect == nil {
-		cfg.Connect = imapConnect
+		cfg.Connect = connect.Connector{}.Connect
 	}
 	s := &server{cfg: cfg, log: cfg.Log, mux: http.NewServeMux(), pages: loadPages()}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
