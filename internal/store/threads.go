@@ -30,6 +30,9 @@ type ThreadSummary struct {
 	Snippet       string // of the latest message
 	Participants  []Address
 	Holders       []Holder // of every message of the thread
+	// SnippetHolders hold the latest message: its snippet is shown at
+	// that message's own level, not the thread's.
+	SnippetHolders []Holder
 }
 
 // StoredParticipant is a participant as stored, with its links.
@@ -143,12 +146,17 @@ func (s *Store) fillThread(ctx context.Context, t *ThreadSummary) error {
 	if t.Holders, err = s.holders(ctx, `m.thread_id = $1`, t.ID); err != nil {
 		return err
 	}
-	err = s.DB.QueryRowContext(ctx, `SELECT snippet FROM messages WHERE thread_id = $1 ORDER BY sent_at DESC, id DESC LIMIT 1`,
-		t.ID).Scan(&t.Snippet)
-	if err != nil && err != sql.ErrNoRows {
+	var latest string
+	err = s.DB.QueryRowContext(ctx, `SELECT id, snippet FROM messages WHERE thread_id = $1 ORDER BY sent_at DESC, id DESC LIMIT 1`,
+		t.ID).Scan(&latest, &t.Snippet)
+	if err == sql.ErrNoRows {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("thread snippet: %w", err)
 	}
-	return nil
+	t.SnippetHolders, err = s.holders(ctx, `m.id = $1`, latest)
+	return err
 }
 
 func (s *Store) holders(ctx context.Context, where string, arg string) ([]Holder, error) {

@@ -121,7 +121,9 @@ func Row(viewerID string, t *store.ThreadSummary) ThreadRow {
 	if ShowsSubject(level) {
 		r.Subject = ptr(t.Subject)
 	}
-	if ShowsBody(level) {
+	// The snippet is the latest message's body: it follows that message's
+	// level, which may be closer than the thread's.
+	if ShowsBody(For(viewerID, holdersOf(t.SnippetHolders))) {
 		r.Snippet = ptr(t.Snippet)
 	}
 	return r

@@ -1,6 +1,10 @@
 package visibility
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/mailsync/mailsync/internal/store"
+)
 
 func TestFor(t *testing.T) {
 	tests := []struct {
@@ -44,5 +48,24 @@ func TestShows(t *testing.T) {
 	}
 	if Valid("public") == nil || Valid(Subject) != nil {
 		t.Error("Valid misjudges")
+	}
+}
+
+// A thread shows at the most open level of its messages, but the snippet
+// is the latest message's body and must follow that message's own level.
+func TestRowSnippetFollowsLatestMessage(t *testing.T) {
+	open := store.Holder{MemberID: "alice", Visibility: Everything}
+	closed := store.Holder{MemberID: "bob", Visibility: Metadata}
+	thread := &store.ThreadSummary{ID: "t1", Subject: "Renewal", Snippet: "the price is 40k",
+		Holders: []store.Holder{open, closed}, SnippetHolders: []store.Holder{closed}}
+	row := Row("carol", thread)
+	if row.Visibility != Everything || row.Subject == nil {
+		t.Fatalf("thread level %q subject %v, want everything with a subject", row.Visibility, row.Subject)
+	}
+	if row.Snippet != nil {
+		t.Fatalf("snippet %q of a metadata-only message leaked", *row.Snippet)
+	}
+	if own := Row("bob", thread); own.Snippet == nil {
+		t.Fatal("the owner of the latest message does not see its snippet")
 	}
 }
