@@ -88,12 +88,9 @@ func TestBrowserAddIMAPAccount(t *testing.T) {
 
 	fill(dovecottest.Password)
 	step(t, ctx, "land on the list", chromedp.WaitVisible(chromedp.CSS(`li.account`)))
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	status, err := chromedp.Run(wctx, chromedp.Poll[string](
+	status, err := pollAcrossNavigation(ctx, 30*time.Second,
 		`(() => { const s = [...document.querySelectorAll("li.account")].find(li => li.innerText.includes("user1@ours.test"));
-		   const t = s && s.querySelector('[data-field="status"]').innerText; return t === "Synced" ? t : null; })()`,
-		chromedp.WithPollingInterval(200*time.Millisecond)))
+		   const t = s && s.querySelector('[data-field="status"]').innerText; return t === "Synced" ? t : null; })()`)
 	if err != nil {
 		t.Fatalf("the import did not finish on the page: %v", err)
 	}
@@ -109,5 +106,21 @@ func TestBrowserAddIMAPAccount(t *testing.T) {
 	if text := eval[string](t, ctx, `document.body.innerText`); !strings.Contains(text, fmt.Sprintf("%d threads", n+3)) ||
 		!strings.Contains(text, "Dovecot message") {
 		t.Errorf("Pat's Emails tab lacks the imported mail:\n%.400s", text)
+	}
+}
+
+// pollAcrossNavigation polls a JavaScript expression until it returns a
+// non-null string. The page may still be navigating (the redirect after
+// the form's POST) when polling starts: a poll cut short by a navigation
+// is started again on the new page.
+func pollAcrossNavigation(ctx context.Context, timeout time.Duration, expr string) (string, error) {
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		got, err := chromedp.Run(wctx, chromedp.Poll[string](expr, chromedp.WithPollingInterval(200*time.Millisecond)))
+		if err == nil || !strings.Contains(err.Error(), "navigated or closed") || wctx.Err() != nil {
+			return got, err
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
