@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/mailsync/mailsync/internal/accounts"
@@ -343,9 +345,7 @@ func (s *server) apiUpdateAccount(w http.ResponseWriter, r *http.Request, m *sto
 	if err != nil {
 		return err
 	}
-	if err := s.changeRules(r.Context(), func() (rules.Result, error) {
-		return rules.UpdateSettings(r.Context(), s.cfg.Store, m.WorkspaceID, a.ID, settings)
-	}); err != nil {
+	if _, err := s.updateSettings(r.Context(), a, settings); err != nil {
 		return err
 	}
 	a, err = s.cfg.Store.Account(r.Context(), m.WorkspaceID, a.ID)
@@ -406,6 +406,34 @@ func (s *server) apiRemoveBlocklist(w http.ResponseWriter, r *http.Request, m *s
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// updateSettings saves a mailbox's settings, acting on its past mail, and
+// queues a sync when the folders to sync changed: that sync lists the
+// folders newly picked. It reports whether it queued that sync.
+func (s *server) updateSettings(ctx context.Context, a *store.Account, in store.ChannelSettings) (bool, error) {
+	resync := in.Folders != nil && !sameFolders(a.Folders, *in.Folders)
+	err := s.changeRules(ctx, func() (rules.Result, error) {
+		res, err := rules.UpdateSettings(ctx, s.cfg.Store, a.WorkspaceID, a.ID, in)
+		if err == nil && resync && !slices.Contains(res.Resync, a.ID) {
+			res.Resync = append(res.Resync, a.ID)
+		}
+		return res, err
+	})
+	return resync && err == nil && s.cfg.Queue != nil, err
+}
+
+// sameFolders reports whether two folder lists pick the same folders,
+// whatever their order and case.
+func sameFolders(a, b []string) bool {
+	set := func(names []string) map[string]bool {
+		m := map[string]bool{}
+		for _, n := range names {
+			m[strings.ToLower(n)] = true
+		}
+		return m
+	}
+	return maps.Equal(set(a), set(b))
 }
 
 // changeRules runs a rule change (blocklist, settings) that acts on past

@@ -378,6 +378,25 @@ func (f *fixture) testAccounts(t *testing.T) {
 		strings.Join(a.Folders, ",") != "INBOX,Sent" {
 		t.Errorf("after PATCH: %+v", a)
 	}
+	// Changing the folders queues a sync; the same folders in another order do not.
+	for _, tt := range []struct {
+		body, want string
+		queued     bool
+	}{
+		{`{"folders":["sent","inbox"]}`, "sent,inbox", false},
+		{`{"folders":["INBOX","Archive"]}`, "INBOX,Archive", true},
+		{`{"visibility":"metadata"}`, "INBOX,Archive", false},
+		{`{"folders":[]}`, "", true},
+	} {
+		f.queue.reset()
+		code, body := f.call(t, "alice", "PATCH", path, tt.body)
+		var got visibility.AccountView
+		json.Unmarshal([]byte(body), &got)
+		if code != http.StatusOK || strings.Join(got.Folders, ",") != tt.want || f.queue.asked(added.ID) != tt.queued {
+			t.Errorf("PATCH %s: %d folders %v queued %v, want %q queued %v", tt.body, code, got.Folders,
+				f.queue.asked(added.ID), tt.want, tt.queued)
+		}
+	}
 	if code, _ := f.call(t, "bob", "DELETE", path, ""); code != http.StatusForbidden {
 		t.Errorf("bob deletes alice's account: %d", code)
 	}

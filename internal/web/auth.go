@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -120,16 +122,27 @@ func (s *server) postLogin(w http.ResponseWriter, r *http.Request) {
 			Error: "The login form expired. Please try again."})
 		return
 	}
+	ip := clientIP(r)
+	if wait := s.logins.retryAfter(email, ip); wait > 0 {
+		minutes := int((wait + time.Minute - 1) / time.Minute)
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		s.renderLogin(w, r, http.StatusTooManyRequests, loginPage{Email: email, Next: next,
+			Error: fmt.Sprintf("Too many failed attempts: try again in %d %s.", minutes, plural(minutes, "minute"))})
+		return
+	}
 	m, err := s.authenticate(r.Context(), email, r.PostFormValue("password"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	if m == nil {
+		s.logins.failed(email, ip)
+		s.log.Warn("failed login", "email", email, "ip", ip)
 		s.renderLogin(w, r, http.StatusUnauthorized, loginPage{Email: email, Next: next,
 			Error: "Wrong email or password."})
 		return
 	}
+	s.logins.succeeded(email)
 	token, _, err := s.cfg.Store.CreateSession(r.Context(), m.ID, s.cfg.SessionTTL)
 	if err != nil {
 		s.fail(w, r, err)
@@ -191,4 +204,12 @@ func (s *server) postLogout(w http.ResponseWriter, r *http.Request, sess *store.
 	setCookie(w, r, sessionCookie, "", -time.Second)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
+}
+
+// plural is word, with an s unless n is 1.
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }

@@ -238,6 +238,11 @@ func TestBrowser(t *testing.T) {
 		screenshot(t, ctx, "settings-accounts")
 		step(t, ctx, "emails", chromedp.Navigate(ts.URL+"/settings/emails"), chromedp.WaitVisible(chromedp.CSS(".settings-form")))
 		screenshot(t, ctx, "settings-emails")
+		// Checking a folder switches from the default set to picked folders.
+		step(t, ctx, "pick a folder", chromedp.Click(chromedp.CSS(`input[name=folder][value=INBOX]`)))
+		if !eval[bool](t, ctx, `document.querySelector("input[name=folderMode][value=pick]").checked`) {
+			t.Error("checking a folder leaves the default set chosen")
+		}
 		step(t, ctx, "phone width", chromedp.EmulateViewport(390, 844), chromedp.Navigate(ts.URL+"/people/"+f.pat.ID),
 			chromedp.WaitVisible(chromedp.CSS("ul.threads")))
 		if overflow := eval[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth`); overflow {

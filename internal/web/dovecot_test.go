@@ -112,13 +112,16 @@ func TestBrowserAddIMAPAccount(t *testing.T) {
 // pollAcrossNavigation polls a JavaScript expression until it returns a
 // non-null string. The page may still be navigating (the redirect after
 // the form's POST) when polling starts: a poll cut short by a navigation
-// is started again on the new page.
+// (or sent to the page's old JavaScript context) is started again on the
+// new page.
 func pollAcrossNavigation(ctx context.Context, timeout time.Duration, expr string) (string, error) {
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
 		got, err := chromedp.Run(wctx, chromedp.Poll[string](expr, chromedp.WithPollingInterval(200*time.Millisecond)))
-		if err == nil || !strings.Contains(err.Error(), "navigated or closed") || wctx.Err() != nil {
+		navigated := err != nil && (strings.Contains(err.Error(), "navigated or closed") ||
+			strings.Contains(err.Error(), "Cannot find context with specified id"))
+		if !navigated || wctx.Err() != nil {
 			return got, err
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -83,6 +83,13 @@ func (q *fakeQueue) EnqueueSync(ctx context.Context, id string) error {
 	return nil
 }
 
+// reset forgets the syncs asked for so far.
+func (q *fakeQueue) reset() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.ids = nil
+}
+
 // asked reports whether a sync of the account was asked for.
 func (q *fakeQueue) asked(id string) bool {
 	q.mu.Lock()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mailsync/mailsync/internal/accounts"
 	"github.com/mailsync/mailsync/internal/policy"
+	"github.com/mailsync/mailsync/internal/provider"
 	"github.com/mailsync/mailsync/internal/rules"
 	"github.com/mailsync/mailsync/internal/store"
 	"github.com/mailsync/mailsync/internal/visibility"
@@ -454,9 +455,14 @@ func (s *server) renderMailbox(w http.ResponseWriter, r *http.Request, sess *sto
 	if err != nil {
 		return err
 	}
+	known, err := s.cfg.Store.Folders(r.Context(), a.ChannelID)
+	if err != nil {
+		return fmt.Errorf("folders of %s: %w", a.ID, err)
+	}
 	s.render(w, r, status, "mailbox", page{Title: "Emails · " + a.Handle, Nav: "settings", Sub: "emails",
 		Data: map[string]any{"Account": toAccountRow(a), "Accounts": rows, "Levels": visibility.Levels,
-			"Saved": msg, "Error": formErr, "AutoCreateOn": a.AutoCreate != policy.AutoCreateNone}})
+			"Saved": msg, "Error": formErr, "AutoCreateOn": a.AutoCreate != policy.AutoCreateNone,
+			"Folders": folderRows(known, a.Folders), "PickFolders": len(a.Folders) > 0}})
 	return nil
 }
 
@@ -466,8 +472,11 @@ func (s *server) uiMailbox(w http.ResponseWriter, r *http.Request, sess *store.S
 		return err
 	}
 	saved := ""
-	if r.URL.Query().Get("saved") == "1" {
+	switch r.URL.Query().Get("saved") {
+	case "1":
 		saved = "Saved. The next sync applies the new settings."
+	case "folders":
+		saved = "Saved. A sync of the folders you chose has started."
 	}
 	return s.renderMailbox(w, r, sess, a, http.StatusOK, saved, "")
 }
@@ -477,6 +486,28 @@ func (s *server) uiSaveMailbox(w http.ResponseWriter, r *http.Request, sess *sto
 	if err != nil {
 		return err
 	}
+	settings, err := mailboxForm(r)
+	resynced := false
+	if err == nil {
+		resynced, err = s.updateSettings(r.Context(), a, settings)
+	}
+	var he *httpError
+	if errors.As(err, &he) {
+		return s.renderMailbox(w, r, sess, a, he.status, "", he.msg)
+	}
+	if err != nil {
+		return err
+	}
+	saved := "1"
+	if resynced {
+		saved = "folders"
+	}
+	http.Redirect(w, r, "/settings/emails/"+a.ID+"?saved="+saved, http.StatusSeeOther)
+	return nil
+}
+
+// mailboxForm reads and checks the mailbox settings form.
+func mailboxForm(r *http.Request) (store.ChannelSettings, error) {
 	vis := r.PostFormValue("visibility")
 	auto := policy.AutoCreateNone
 	if r.PostFormValue("autoCreate") == "on" {
@@ -484,19 +515,75 @@ func (s *server) uiSaveMailbox(w http.ResponseWriter, r *http.Request, sess *sto
 	}
 	group := r.PostFormValue("excludeGroup") == "on"
 	personal := r.PostFormValue("excludePersonal") == "on"
-	settings, err := channelSettings(accountSettingsJSON{Visibility: &vis, AutoCreate: &auto,
-		ExcludeGroup: &group, ExcludePersonal: &personal})
+	folders, err := postedFolders(r)
 	if err != nil {
-		_, msg := statusOf(err)
-		return s.renderMailbox(w, r, sess, a, http.StatusBadRequest, "", msg)
+		return store.ChannelSettings{}, err
 	}
-	if err := s.changeRules(r.Context(), func() (rules.Result, error) {
-		return rules.UpdateSettings(r.Context(), s.cfg.Store, sess.Member.WorkspaceID, a.ID, settings)
-	}); err != nil {
-		return err
+	return channelSettings(accountSettingsJSON{Visibility: &vis, AutoCreate: &auto,
+		ExcludeGroup: &group, ExcludePersonal: &personal, Folders: folders})
+}
+
+// postedFolders reads the Folders to sync choice: nil when the form has
+// none (the setting stays), the empty list for the default set, or the
+// folders picked.
+func postedFolders(r *http.Request) (*[]string, error) {
+	switch r.PostFormValue("folderMode") {
+	case "":
+		return nil, nil
+	case "default":
+		return &[]string{}, nil
+	case "pick":
+		picked := r.PostForm["folder"]
+		if len(picked) == 0 {
+			return nil, errorf(http.StatusBadRequest, "Pick at least one folder to sync, or choose the default folders.")
+		}
+		return &picked, nil
 	}
-	http.Redirect(w, r, "/settings/emails/"+a.ID+"?saved=1", http.StatusSeeOther)
-	return nil
+	return nil, errorf(http.StatusBadRequest, "Choose the default folders or the folders you pick.")
+}
+
+// folderRow is a folder of the Folders to sync list.
+type folderRow struct {
+	Name, Role string
+	Listed     int  // messages on the server
+	Counted    bool // Listed is known: the folder was synced
+	Checked    bool // synced under the current setting
+	Missing    bool // picked, but not on the server at the last sync
+}
+
+var roleLabels = map[string]string{
+	provider.RoleInbox: "Inbox", provider.RoleSent: "Sent", provider.RoleArchive: "Archive",
+	provider.RoleDrafts: "Drafts", provider.RoleTrash: "Trash", provider.RoleJunk: "Junk", provider.RoleAll: "All Mail",
+}
+
+// folderRows lists a mailbox's known folders, checked as the picked list
+// (or, when it is empty, the default set) selects them, the way a sync
+// does; picked folders the server did not list come last.
+func folderRows(known []*store.Folder, picked []string) []folderRow {
+	want := map[string]bool{}
+	for _, p := range picked {
+		want[strings.ToLower(p)] = true
+	}
+	rows := make([]folderRow, 0, len(known))
+	for _, f := range known {
+		row := folderRow{Name: f.Name, Role: roleLabels[f.Role], Listed: f.Listed, Counted: !f.SyncedAt.IsZero(),
+			Checked: !provider.Folder{Name: f.Name, Role: f.Role}.SkippedByDefault()}
+		if len(picked) > 0 {
+			row.Checked = want[strings.ToLower(f.Name)]
+			delete(want, strings.ToLower(f.Name))
+		}
+		rows = append(rows, row)
+	}
+	if len(known) == 0 {
+		return rows
+	}
+	for _, p := range picked {
+		if want[strings.ToLower(p)] {
+			rows = append(rows, folderRow{Name: p, Checked: true, Missing: true})
+			delete(want, strings.ToLower(p))
+		}
+	}
+	return rows
 }
 
 func (s *server) renderBlocklist(w http.ResponseWriter, r *http.Request, sess *store.Session, status int, value, formErr string) error {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -10,6 +11,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/mailsync/mailsync/internal/store"
 )
 
 // browser is a cookie-keeping HTTP client that does not follow redirects.
@@ -158,6 +162,50 @@ func (f *fixture) testUI(t *testing.T) {
 		}
 	})
 
+	t.Run("LoginThrottle", func(t *testing.T) {
+		c := &clock{t: time.Now()}
+		f.srv.logins = newLoginLimiter(c.now)
+		defer func() { f.srv.logins = newLoginLimiter(time.Now) }()
+		b := newBrowser(t, ts.URL)
+		_, page := b.do("GET", "/login", nil)
+		try := func(email, pw string) (*http.Response, string) {
+			t.Helper()
+			resp, body := b.do("POST", "/login", url.Values{"csrf": {csrfOf(t, page)}, "email": {email}, "password": {pw}})
+			page = body
+			return resp, body
+		}
+		for i := range loginMaxPerEmail {
+			if resp, _ := try(f.carol.Email, "wrong"); resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("failure %d: %d", i+1, resp.StatusCode)
+			}
+		}
+		// Even the right password is refused now, in any case of the email.
+		resp, body := try(strings.ToUpper(f.carol.Email), password)
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "900" ||
+			!strings.Contains(body, "Too many failed attempts: try again in 15 minutes") {
+			t.Errorf("sixth attempt: %d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		for _, c := range resp.Cookies() {
+			if c.Name == sessionCookie {
+				t.Error("a throttled login set a session cookie")
+			}
+		}
+		c.advance(loginWindow - 90*time.Second)
+		if _, body := try(f.carol.Email, password); !strings.Contains(body, "try again in 2 minutes") {
+			t.Error("the wait does not count down")
+		}
+		// Another email from the same address still logs in.
+		if resp, _ := try(f.bob.Email, password); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("bob while carol is throttled: %d", resp.StatusCode)
+		}
+		c.advance(90 * time.Second)
+		b = newBrowser(t, ts.URL)
+		_, page = b.do("GET", "/login", nil)
+		if resp, _ := try(f.carol.Email, password); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("after the window: %d", resp.StatusCode)
+		}
+	})
+
 	t.Run("CSRF", func(t *testing.T) {
 		b := newBrowser(t, ts.URL)
 		csrf := b.login(f.carol.Email)
@@ -266,6 +314,21 @@ func (f *fixture) testUI(t *testing.T) {
 			t.Errorf("invalid level: %d", resp.StatusCode)
 		}
 
+		// Before the first sync there are no folders to pick.
+		fresh, err := f.st.AddAccount(context.Background(), store.NewAccount{WorkspaceID: f.ws.ID, MemberID: f.bob.ID,
+			Provider: "imap", Handle: "bob-new@ours.test", Host: "imap.test", Port: 993, Security: "tls",
+			Username: "bob-new@ours.test", SecretEnc: f.box.Seal("pw")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, page = b.do("GET", "/settings/emails/"+fresh.ID, nil)
+		if !strings.Contains(page, "Folders appear after the first sync") || strings.Contains(page, `name="folderMode"`) {
+			t.Error("a mailbox never synced offers folders")
+		}
+		if err := f.st.DeleteAccount(context.Background(), f.ws.ID, fresh.ID); err != nil {
+			t.Fatal(err)
+		}
+
 		// Add account: a wrong password shows the reason on the form and saves nothing.
 		resp, page = b.do("POST", "/settings/accounts", url.Values{"csrf": {csrf}, "preset": {"fastmail"},
 			"username": {"bob2@ours.test"}, "password": {"bad"}})
@@ -301,4 +364,88 @@ func (f *fixture) testUI(t *testing.T) {
 			t.Errorf("bob removes alice's account: %d", resp.StatusCode)
 		}
 	})
+
+	t.Run("Folders", f.testFolders(ts.URL))
+}
+
+// testFolders picks the folders of bob's mailbox on Settings > Emails.
+func (f *fixture) testFolders(base string) func(t *testing.T) {
+	return func(t *testing.T) {
+		ctx := context.Background()
+		known, err := f.st.SyncFolders(ctx, f.ws.ID, f.acctB.ChannelID, []store.FolderSpec{
+			{Name: "INBOX", Role: "inbox", Selected: true}, {Name: "Sent", Role: "sent", Selected: true},
+			{Name: "Trash", Role: "trash"}, {Name: "Projects", Selected: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = f.st.Tx(ctx, func(tx *sql.Tx) error { return store.SetFolderCursor(ctx, tx, known[0].ID, "1:42", 42) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := newBrowser(t, base)
+		csrf := b.login(f.bob.Email)
+		path := "/settings/emails/" + f.acctB.ID
+		checked := func(page, name string) bool {
+			return regexp.MustCompile(`name="folder" value="` + name + `" checked`).MatchString(page)
+		}
+		_, page := b.do("GET", path, nil)
+		for _, s := range []string{"Folders to sync", "Default (all but Drafts, Trash, Junk)", "Only the folders I pick",
+			">Sent<", "42 messages", `name="folderMode" value="default" checked`} {
+			if !strings.Contains(page, s) {
+				t.Errorf("mailbox settings lack %q", s)
+			}
+		}
+		if !checked(page, "INBOX") || !checked(page, "Projects") || checked(page, "Trash") {
+			t.Error("the default set is not what is checked")
+		}
+
+		save := func(mode string, folders ...string) (*http.Response, string) {
+			t.Helper()
+			return b.do("POST", path, url.Values{"csrf": {csrf}, "visibility": {"subject"}, "autoCreate": {"on"},
+				"autoCreatePolicy": {"sent"}, "excludeGroup": {"on"}, "excludePersonal": {"on"},
+				"folderMode": {mode}, "folder": folders})
+		}
+		stored := func() string {
+			t.Helper()
+			a, err := f.st.Account(ctx, f.ws.ID, f.acctB.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return strings.Join(a.Folders, ",")
+		}
+		f.queue.reset()
+		resp, _ := save("pick", "INBOX", "Trash")
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("save picked folders: %d", resp.StatusCode)
+		}
+		if got := stored(); got != "INBOX,Trash" {
+			t.Errorf("stored folders %q, want INBOX,Trash", got)
+		}
+		if !f.queue.asked(f.acctB.ID) {
+			t.Error("no sync queued after the folders changed")
+		}
+		_, page = b.do("GET", resp.Header.Get("Location"), nil)
+		if !strings.Contains(page, "A sync of the folders you chose has started") ||
+			!strings.Contains(page, `name="folderMode" value="pick" checked`) ||
+			!checked(page, "Trash") || checked(page, "Projects") || checked(page, "Sent") {
+			t.Error("the page does not show the folders picked")
+		}
+
+		if resp, page := save("pick"); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "Pick at least one folder") {
+			t.Errorf("pick nothing: %d", resp.StatusCode)
+		}
+		if got := stored(); got != "INBOX,Trash" {
+			t.Errorf("a refused form changed the folders to %q", got)
+		}
+
+		f.queue.reset()
+		save("default", "INBOX")
+		if got := stored(); got != "" || !f.queue.asked(f.acctB.ID) {
+			t.Errorf("back to default: folders %q, queued %v", got, f.queue.asked(f.acctB.ID))
+		}
+		f.queue.reset()
+		if resp, _ := save("default"); resp.StatusCode != http.StatusSeeOther || f.queue.asked(f.acctB.ID) {
+			t.Errorf("saving unchanged folders: %d, queued %v", resp.StatusCode, f.queue.asked(f.acctB.ID))
+		}
+	}
 }

@@ -43,6 +43,7 @@ type server struct {
 	log       *slog.Logger
 	mux       *http.ServeMux
 	pages     *pages
+	logins    *loginLimiter
 	apiRoutes []string // "METHOD /api/v1/path" of every API route, for the OpenAPI check
 }
 
@@ -61,7 +62,8 @@ func newServer(cfg Config) *server {
 	if cfg.Connect == nil {
 		cfg.Connect = connect.Connector{}.Connect
 	}
-	s := &server{cfg: cfg, log: cfg.Log, mux: http.NewServeMux(), pages: loadPages()}
+	s := &server{cfg: cfg, log: cfg.Log, mux: http.NewServeMux(), pages: loadPages(),
+		logins: newLoginLimiter(time.Now)}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.routeAPI()
 	s.routeUI()

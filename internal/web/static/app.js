@@ -29,6 +29,17 @@ document.addEventListener("submit", function (e) {
   });
 })();
 
+// Folders to sync: checking or unchecking a folder means picking folders.
+(function () {
+  var box = document.getElementById("folders");
+  if (!box) return;
+  var pick = box.querySelector("input[name=folderMode][value=pick]");
+  if (!pick) return;
+  box.querySelectorAll("input[name=folder]").forEach(function (c) {
+    c.addEventListener("change", function () { pick.checked = true; });
+  });
+})();
+
 // Accounts: while a mailbox imports, poll its progress every 2 seconds.
 (function () {
   var list = document.getElementById("accounts");
