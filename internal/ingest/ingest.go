@@ -68,7 +68,7 @@ func (s *Syncer) log() *slog.Logger {
 func (s *Syncer) owner() string {
 	if s.LeaseOwner == "" {
 		host, _ := os.Hostname()
-		s.LeaseOwner = fmt.Sprintf("%s:%d:%s", host, os.Getpid(), store.NewID()[:8])
+		s.LeaseOwner = fmt.Sprintf("%s:%d:%s", host, os.Getpid(), store.NewSecret()[:8])
 	}
 	return s.LeaseOwner
 }

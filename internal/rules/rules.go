@@ -112,7 +112,7 @@ func applyLeased(ctx context.Context, st *store.Store, accountID string) (Result
 	if err != nil {
 		return Result{}, err
 	}
-	owner := "rules:" + store.NewID()[:12]
+	owner := "rules:" + store.NewSecret()[:16]
 	renew := func(ctx context.Context) error {
 		ok, err := st.AcquireLease(ctx, a.ChannelID, owner, time.Now().Add(leaseTTL))
 		if err == nil && !ok {

@@ -67,3 +67,20 @@ func threads(t *testing.T, db *database.DB) int {
 	}
 	return n
 }
+
+// Ids made in the same millisecond still differ, and sort by time.
+func TestNewIDIsUniqueAndTimeOrdered(t *testing.T) {
+	seen := map[string]bool{}
+	prev := ""
+	for i := 0; i < 10000; i++ {
+		id := store.NewID()
+		if seen[id] || len(id) != 32 {
+			t.Fatalf("id %q repeated or malformed", id)
+		}
+		seen[id] = true
+		if id[:12] < prev {
+			t.Fatalf("id %q sorts before an older one (%s)", id, prev)
+		}
+		prev = id[:12]
+	}
+}
