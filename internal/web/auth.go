@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -159,7 +160,12 @@ func (s *server) postLogin(w http.ResponseWriter, r *http.Request) {
 
 // dummyHash is compared against when no member has the email, so that a
 // wrong email takes as long as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("mailsync timing equalizer"), bcrypt.DefaultCost)
+// It is made on first use: bcrypt is slow on purpose, and every CLI
+// command links this package.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("mailsync timing equalizer"), bcrypt.DefaultCost)
+	return h
+})
 
 // authenticate returns the member whose email and password match, or nil.
 // A login email may exist in several workspaces: the password picks one.
@@ -182,7 +188,7 @@ func (s *server) authenticate(ctx context.Context, email, password string) (*sto
 		}
 	}
 	if !checked {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 	}
 	return nil, nil
 }
