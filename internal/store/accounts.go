@@ -193,20 +193,7 @@ func (s *Store) fillAccounts(ctx context.Context, accounts []*Account) error {
 }
 
 func (s *Store) aliases(ctx context.Context, accountID string) ([]string, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT alias FROM account_aliases WHERE account_id = $1 ORDER BY alias`, accountID)
-	if err != nil {
-		return nil, fmt.Errorf("aliases: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var a string
-		if err := rows.Scan(&a); err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryStrings(ctx, s.DB, "aliases", `SELECT alias FROM account_aliases WHERE account_id = $1 ORDER BY alias`, accountID)
 }
 
 // ChannelCounts adds up a channel's folders: listed on the server, and

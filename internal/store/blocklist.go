@@ -41,18 +41,9 @@ func (s *Store) RemoveBlocklistEntry(ctx context.Context, memberID, entry string
 
 // Blocklist lists a member's entries.
 func (s *Store) Blocklist(ctx context.Context, memberID string) ([]string, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT entry FROM blocklist WHERE member_id = $1 ORDER BY entry`, memberID)
-	if err != nil {
-		return nil, fmt.Errorf("list blocklist: %w", err)
+	entries, err := queryStrings(ctx, s.DB, "list blocklist", `SELECT entry FROM blocklist WHERE member_id = $1 ORDER BY entry`, memberID)
+	if entries == nil && err == nil {
+		entries = []string{} // an empty JSON list, not null
 	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var e string
-		if err := rows.Scan(&e); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return entries, err
 }

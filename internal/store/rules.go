@@ -66,20 +66,8 @@ func (s *Store) SetRulesApplied(ctx context.Context, channelID string, version i
 
 // MemberAccountIDs lists the ids of a member's connected accounts.
 func (s *Store) MemberAccountIDs(ctx context.Context, memberID string) ([]string, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id FROM connected_accounts WHERE member_id = $1 ORDER BY created_at, id`, memberID)
-	if err != nil {
-		return nil, fmt.Errorf("list member accounts: %w", err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return queryStrings(ctx, s.DB, "list member accounts",
+		`SELECT id FROM connected_accounts WHERE member_id = $1 ORDER BY created_at, id`, memberID)
 }
 
 // RuleItem is a stored item as a rule change sees it.

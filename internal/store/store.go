@@ -138,6 +138,24 @@ func notFound(err error, what string) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
+// queryStrings runs a query returning one text column and collects it.
+func queryStrings(ctx context.Context, q querier, what, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // Tx runs fn in one transaction.
 func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.DB.Tx(ctx, fn)

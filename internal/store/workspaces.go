@@ -67,20 +67,7 @@ func (s *Store) Workspace(ctx context.Context, id string) (*Workspace, error) {
 
 // WorkspaceIDs lists every workspace id, oldest first.
 func (s *Store) WorkspaceIDs(ctx context.Context) ([]string, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id FROM workspaces ORDER BY created_at, id`)
-	if err != nil {
-		return nil, fmt.Errorf("list workspaces: %w", err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return queryStrings(ctx, s.DB, "list workspaces", `SELECT id FROM workspaces ORDER BY created_at, id`)
 }
 
 // SetImportInternal turns the import of internal mail on or off.
