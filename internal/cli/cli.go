@@ -61,6 +61,7 @@ func commands() []command {
 		{"token", "token create", runToken},
 		{"account", "account add | set | list | remove", runAccount},
 		{"sync", "sync --once: bring mailboxes up to date", runSync},
+		{"reconcile", "compare mailboxes with the store, and repair with --repair", runReconcile},
 		{"people", "people list | add | delete | add-email | remove-email | merge", runPeople},
 		{"companies", "companies list | delete", runCompanies},
 		{"threads", "threads of a person or company, as a member sees them", runThreads},

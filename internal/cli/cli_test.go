@@ -122,6 +122,30 @@ func TestContractScenario(t *testing.T) {
 			}
 
 			e.ok(nil, "sync", "--once")
+			var reports []struct {
+				OK      bool
+				Folders []struct {
+					Folder   string
+					OnServer int
+					Missing  []string
+				}
+			}
+			e.ok(&reports, "reconcile", "--json")
+			if len(reports) != 1 || !reports[0].OK || len(reports[0].Folders) != 3 { // Archive, INBOX, Sent
+				t.Fatalf("reconcile after sync: %+v", reports)
+			}
+			// A message that arrived since the sync: reported, exit 1; --repair fixes it.
+			dove.Append(ctx, "user1", "INBOX", rawMail("late@acme-corp.com", "Jane Doe <jane.doe@acme-corp.com>",
+				"user1@ourco.example", "Late", "", day.Add(3*time.Hour)))
+			if code, out, _ := e.run("reconcile"); code != 1 || !strings.Contains(out, "not recorded") {
+				t.Fatalf("reconcile with a new message: exit %d\n%s", code, out)
+			}
+			e.ok(&reports, "reconcile", "--repair", "--json")
+			if !reports[0].OK {
+				t.Fatalf("reconcile --repair: %+v", reports)
+			}
+			dove.ExpungeMessageIDs(ctx, "user1", "INBOX", "late@acme-corp.com")
+			e.ok(nil, "sync", "--once")
 			e.ok(&accounts, "account", "list", "--json")
 			c := accounts[0].Counts
 			if accounts[0].Status != "active" || c.Listed != 3 || c.Imported != 2 || c.Skipped != 1 || c.Failed != 0 {

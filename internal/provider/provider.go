@@ -103,3 +103,10 @@ var (
 	// TLS handshake): transient, retry with backoff.
 	ErrUnreachable = errors.New("server unreachable")
 )
+
+// Lister is what a provider offers when it can list a folder's ids
+// without fetching anything; reconciliation uses it to compare the server
+// with the store.
+type Lister interface {
+	ListIDs(ctx context.Context, folder Folder) ([]string, error)
+}

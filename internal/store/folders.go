@@ -267,3 +267,31 @@ func itemMessageIDs(ctx context.Context, tx *sql.Tx, folderID string, uids []str
 	}
 	return ids, nil
 }
+
+// ItemStatuses maps each uid recorded for a folder to its status.
+func (s *Store) ItemStatuses(ctx context.Context, folderID string) (map[string]string, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT uid, status FROM folder_items WHERE folder_id = $1`, folderID)
+	if err != nil {
+		return nil, fmt.Errorf("folder items: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var uid, status string
+		if err := rows.Scan(&uid, &status); err != nil {
+			return nil, err
+		}
+		out[uid] = status
+	}
+	return out, rows.Err()
+}
+
+// ResetFolderCursor makes the next sync list and fetch the folder from
+// the start. Nothing is duplicated: items are keyed by uid and messages by
+// Message-ID.
+func (s *Store) ResetFolderCursor(ctx context.Context, folderID string) error {
+	if _, err := s.DB.ExecContext(ctx, `UPDATE folders SET cursor = '' WHERE id = $1`, folderID); err != nil {
+		return fmt.Errorf("reset folder cursor: %w", err)
+	}
+	return nil
+}

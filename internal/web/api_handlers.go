@@ -10,7 +10,9 @@ import (
 	"strings"
 
 	"github.com/mailsync/mailsync/internal/accounts"
+	"github.com/mailsync/mailsync/internal/ingest"
 	"github.com/mailsync/mailsync/internal/policy"
+	"github.com/mailsync/mailsync/internal/reconcile"
 	"github.com/mailsync/mailsync/internal/rules"
 	"github.com/mailsync/mailsync/internal/store"
 	"github.com/mailsync/mailsync/internal/visibility"
@@ -39,6 +41,8 @@ func (s *server) routeAPI() {
 	s.api("GET", "/accounts/{id}", s.apiAccount)
 	s.api("PATCH", "/accounts/{id}", s.apiUpdateAccount)
 	s.api("DELETE", "/accounts/{id}", s.apiDeleteAccount)
+	s.api("GET", "/accounts/{id}/reconcile", s.apiReconcile)
+	s.api("POST", "/accounts/{id}/reconcile", s.apiRepair)
 	s.api("GET", "/blocklist", s.apiBlocklist)
 	s.api("POST", "/blocklist", s.apiAddBlocklist)
 	s.api("DELETE", "/blocklist/{entry}", s.apiRemoveBlocklist)
@@ -453,4 +457,48 @@ func (s *server) changeRules(ctx context.Context, change func() (rules.Result, e
 		}
 	}
 	return nil
+}
+
+func (s *server) reconciler() reconcile.Reconciler {
+	return reconcile.Reconciler{Syncer: &ingest.Syncer{Store: s.cfg.Store, Box: s.cfg.Box, Connect: s.cfg.Connect, Log: s.log}}
+}
+
+// apiReconcile compares a mailbox with its server (its owner or an admin).
+func (s *server) apiReconcile(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	a, err := s.ownAccount(r, m, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	rep, err := s.reconciler().Check(r.Context(), a.ID)
+	if err != nil {
+		return errorf(http.StatusBadGateway, "cannot compare %s with its server: %v", a.Handle, err)
+	}
+	return writeJSON(w, http.StatusOK, rep)
+}
+
+// apiRepair compares a mailbox with its server and, when they differ,
+// readies and queues the sync that repairs it: 202 with the report that
+// prompted it, or 200 when there is nothing to repair.
+func (s *server) apiRepair(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	a, err := s.ownAccount(r, m, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	rec := s.reconciler()
+	rep, err := rec.Check(r.Context(), a.ID)
+	if err != nil {
+		return errorf(http.StatusBadGateway, "cannot compare %s with its server: %v", a.Handle, err)
+	}
+	if rep.OK {
+		return writeJSON(w, http.StatusOK, rep)
+	}
+	if err := rec.PrepareRepair(r.Context(), rep); err != nil {
+		return err
+	}
+	if s.cfg.Queue != nil {
+		if err := s.cfg.Queue.EnqueueSync(r.Context(), a.ID); err != nil {
+			return err
+		}
+	}
+	return writeJSON(w, http.StatusAccepted, rep)
 }

@@ -68,6 +68,15 @@ var (
 	searchParam = queryParam("q", "string", "only those whose name or address contains this text")
 )
 
+// repairOp answers 202 when a repair was queued and 200 when there was
+// nothing to repair, both with the comparison.
+func repairOp() obj {
+	o := op("Compare, and when they differ queue the sync that repairs the mailbox (its owner or an admin)",
+		"202", reply("the comparison that prompted the repair", ref("Reconciliation")), "403", "404", "502")
+	o["responses"].(obj)["200"] = reply("nothing to repair: the comparison", ref("Reconciliation"))
+	return o
+}
+
 func threadsOp(of string) obj {
 	return withParams(op("The Emails tab of a "+of+": threads newest first, redacted for the caller",
 		"200", reply("a page of threads", ref("ThreadPage")), "400", "404"), append([]obj{idParam}, pageParams...)...)
@@ -111,6 +120,11 @@ func openAPIDocument() obj {
 				reply("the account", ref("Account")), "400", "403", "404"), idParam), ref("AccountSettings")),
 			"delete": withParams(op("Remove a mailbox and the messages only it held (its owner or an admin); contacts stay",
 				"204", noContent, "403", "404"), idParam),
+		},
+		"/accounts/{id}/reconcile": obj{
+			"get": withParams(op("Compare a mailbox with its server, folder by folder (its owner or an admin)", "200",
+				reply("the comparison", ref("Reconciliation")), "403", "404", "502"), idParam),
+			"post": withParams(repairOp(), idParam),
 		},
 		"/blocklist": obj{
 			"get": op("The caller's blocklist", "200", reply("entries", arrayOf(str()))),
@@ -203,6 +217,14 @@ func schemas() obj {
 			"counts":       counts, "visibility": obj{"type": "string", "enum": []string{"metadata", "subject", "everything"}},
 			"autoCreate":   obj{"type": "string", "enum": []string{"none", "sent", "sent-and-received"}},
 			"excludeGroup": obj{"type": "boolean"}, "excludePersonal": obj{"type": "boolean"}, "folders": arrayOf(str())}),
+		"Reconciliation": object([]string{"accountId", "handle", "folders", "ok", "repaired"}, obj{
+			"accountId": str(), "handle": str(), "ok": obj{"type": "boolean"}, "repaired": obj{"type": "boolean"},
+			"folders": arrayOf(object([]string{"folder", "onServer", "imported", "skipped", "failed", "missing", "extra", "ok"}, obj{
+				"folder": str(), "onServer": obj{"type": "integer"}, "imported": obj{"type": "integer"},
+				"skipped": obj{"type": "integer"}, "failed": obj{"type": "integer"},
+				"missing": obj{"type": "array", "items": str(), "description": "ids on the server with nothing recorded: new since the last sync, or lost"},
+				"extra":   obj{"type": "array", "items": str(), "description": "ids recorded that the server no longer holds: deleted since the last sync"},
+				"ok":      obj{"type": "boolean"}}))}),
 		"NewAccount": object([]string{"host", "username", "password"}, obj{
 			"provider": obj{"type": "string", "enum": []string{"imap"}}, "host": str(),
 			"port":     obj{"type": "integer", "description": "default 993 with tls, 143 otherwise"},

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/mailsync/mailsync/internal/database"
@@ -34,4 +35,18 @@ func TestBlocklistThroughAPIActsOnPastMail(t *testing.T) {
 			t.Fatalf("unblocking did not queue the sync that re-imports the mail")
 		}
 	})
+}
+
+// Reconciliation is for a mailbox's owner or an admin, and says so when
+// the server cannot be compared.
+func TestReconcileAccess(t *testing.T) {
+	f := newFixture(t, dbtest.Open(t, database.SQLite))
+	path := "/api/v1/accounts/" + f.acctA.ID + "/reconcile"
+	if code, _ := f.call(t, "bob", "GET", path, ""); code != http.StatusForbidden {
+		t.Fatalf("bob reconciles alice's mailbox: %d", code)
+	}
+	code, body := f.call(t, "alice", "GET", path, "")
+	if code != http.StatusBadGateway || !strings.Contains(errorOf(t, body), "cannot compare") {
+		t.Fatalf("reconcile with a provider that cannot list: %d %s", code, body)
+	}
 }

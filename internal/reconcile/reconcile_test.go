@@ -1,0 +1,108 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailsync/mailsync/internal/connect"
+	"github.com/mailsync/mailsync/internal/database"
+	"github.com/mailsync/mailsync/internal/database/dbtest"
+	"github.com/mailsync/mailsync/internal/dovecottest"
+	"github.com/mailsync/mailsync/internal/ingest"
+	"github.com/mailsync/mailsync/internal/secrets"
+	"github.com/mailsync/mailsync/internal/store"
+)
+
+func customerMail(i int) []byte {
+	return []byte(fmt.Sprintf("From: Jane Doe <jane.doe@acme-corp.com>\r\nTo: user1@ourco.example\r\n"+
+		"Subject: Order %d\r\nMessage-ID: <order-%d@acme-corp.com>\r\nDate: %s\r\n\r\nHello %d\r\n",
+		i, i, time.Date(2026, 5, 1, 9, i, 0, 0, time.UTC).Format(time.RFC1123Z), i))
+}
+
+// A reconciliation of a synced mailbox finds nothing; a lost message and
+// one deleted on the server since the last sync are reported with their
+// ids, and a repair brings the store back in step without duplicates.
+func TestCheckAndRepair(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		dove := dovecottest.Start(t, dovecottest.Options{})
+		var raws [][]byte
+		for i := 0; i < 10; i++ {
+			raws = append(raws, customerMail(i))
+		}
+		if err := dove.Append(ctx, "user1", "INBOX", raws...); err != nil {
+			t.Fatal(err)
+		}
+		key, _ := secrets.ParseKey(secrets.NewKey())
+		box, _ := secrets.New(key)
+		st := store.New(db)
+		ws, _ := st.CreateWorkspace(ctx, "Our Co", []string{"ourco.example"})
+		m, _ := st.AddMember(ctx, ws.ID, "user1@ourco.example", "User One", false)
+		a, err := st.AddAccount(ctx, store.NewAccount{WorkspaceID: ws.ID, MemberID: m.ID, Provider: "imap",
+			Handle: "user1@ourco.example", Host: dove.Host(), Port: dove.Port(), Security: "none", Username: "user1",
+			SecretEnc: box.Seal(dovecottest.Password)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := Reconciler{Syncer: &ingest.Syncer{Store: st, Box: box, Connect: connect.Connector{}.Connect}}
+		if err := r.Syncer.SyncAccount(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := r.Check(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inbox := folder(t, rep, "INBOX")
+		if !rep.OK || inbox.OnServer != 10 || inbox.Imported != 10 {
+			t.Fatalf("freshly synced mailbox: %+v", rep)
+		}
+
+		// Lose one message from the store, and delete another on the server.
+		if _, err := db.ExecContext(ctx, `DELETE FROM folder_items WHERE message_key = 'order-3@acme-corp.com'`); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.DeleteUnheldMessages(ctx, ws.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := dove.ExpungeMessageIDs(ctx, "user1", "INBOX", "order-7@acme-corp.com"); err != nil {
+			t.Fatal(err)
+		}
+		rep, err = r.Check(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inbox = folder(t, rep, "INBOX")
+		if rep.OK || strings.Join(inbox.Missing, ",") != "4" || strings.Join(inbox.Extra, ",") != "8" || inbox.OnServer != 9 {
+			t.Fatalf("after a loss and a deletion: missing %v extra %v on server %d", inbox.Missing, inbox.Extra, inbox.OnServer)
+		}
+
+		rep, err = r.Repair(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inbox = folder(t, rep, "INBOX")
+		if !rep.OK || !rep.Repaired || inbox.Imported != 9 {
+			t.Fatalf("after repair: %+v", rep)
+		}
+		var n, lost int
+		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM messages`).Scan(&n)
+		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM messages WHERE message_key = 'order-3@acme-corp.com'`).Scan(&lost)
+		if n != 9 || lost != 1 {
+			t.Fatalf("after repair %d messages (want 9), lost one back: %d", n, lost)
+		}
+	})
+}
+
+func folder(t *testing.T, rep *Report, name string) FolderReport {
+	t.Helper()
+	for _, f := range rep.Folders {
+		if f.Folder == name {
+			return f
+		}
+	}
+	t.Fatalf("no folder %s in %+v", name, rep)
+	return FolderReport{}
+}
