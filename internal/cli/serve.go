@@ -11,6 +11,7 @@ import (
 
 	"github.com/mailsync/mailsync/internal/ingest"
 	"github.com/mailsync/mailsync/internal/jobs"
+	"github.com/mailsync/mailsync/internal/metrics"
 	"github.com/mailsync/mailsync/internal/push"
 	"github.com/mailsync/mailsync/internal/web"
 )
@@ -60,7 +61,8 @@ func (app *App) runWorkers(ctx context.Context, interval time.Duration, workers 
 	if err != nil {
 		return err
 	}
-	syncer := &ingest.Syncer{Store: st, Box: box, Connect: app.connector(), Log: app.Log}
+	m := metrics.New(st)
+	syncer := &ingest.Syncer{Store: st, Box: box, Connect: app.connector(), Log: app.Log, OnFinish: m.SyncFinished}
 	queue, err := jobs.NewWorker(st.DB, jobs.Config{Syncer: syncer, Interval: interval, Workers: workers, Log: app.Log})
 	if err != nil {
 		return err
@@ -81,7 +83,7 @@ func (app *App) runWorkers(ctx context.Context, interval time.Duration, workers 
 	var srv *http.Server
 	if addr != "" {
 		srv = &http.Server{Addr: addr, Handler: web.New(web.Config{Store: st, Box: box, Queue: queue,
-			Connect: app.connector(), Log: app.Log}), ReadHeaderTimeout: 10 * time.Second}
+			Connect: app.connector(), Log: app.Log, Metrics: m.Handler()}), ReadHeaderTimeout: 10 * time.Second}
 		go func() { serveErr <- srv.ListenAndServe() }()
 		app.Log.Info("listening", "addr", "http://"+addr)
 	}

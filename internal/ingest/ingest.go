@@ -52,6 +52,9 @@ type Syncer struct {
 	BatchSize int
 	// OnProgress, when set, is called after each batch.
 	OnProgress func(Progress)
+	// OnFinish, when set, is called when a sync ends, well or not (not
+	// when the mailbox was busy): for metrics.
+	OnFinish func(p Progress, elapsed time.Duration, err error)
 	// LeaseOwner names this process in sync leases (default host:pid:random).
 	LeaseOwner string
 	// LeaseTTL is how long a lease lasts without renewal (default 2 minutes).
@@ -104,13 +107,18 @@ func (s *Syncer) SyncAccount(ctx context.Context, accountID string) error {
 	leaseLost := make(chan struct{})
 	go s.renewLease(ctx, a.ChannelID, owner, leaseLost, cancel)
 
-	err = s.syncLeased(ctx, a)
+	start := time.Now()
+	progress := Progress{AccountID: a.ID, Handle: a.Handle}
+	err = s.syncLeased(ctx, a, &progress)
 	select {
 	case <-leaseLost:
 		return fmt.Errorf("account %s: sync lease lost: %w", a.Handle, ErrBusy)
 	default:
 	}
 	s.recordOutcome(context.WithoutCancel(ctx), a, err)
+	if s.OnFinish != nil {
+		s.OnFinish(progress, time.Since(start), err)
+	}
 	return err
 }
 
@@ -183,7 +191,9 @@ func (s *Syncer) recordOutcome(ctx context.Context, a *store.Account, err error)
 	}
 }
 
-func (s *Syncer) syncLeased(ctx context.Context, a *store.Account) error {
+// syncLeased syncs a mailbox whose lease is held; progress receives what
+// the run did, also when it fails halfway.
+func (s *Syncer) syncLeased(ctx context.Context, a *store.Account, progress *Progress) error {
 	secret, err := s.Box.Open(a.Secret)
 	if err != nil {
 		return fmt.Errorf("account %s: %w", a.Handle, err)
@@ -215,6 +225,7 @@ func (s *Syncer) syncLeased(ctx context.Context, a *store.Account) error {
 	if err != nil {
 		return err
 	}
+	defer func() { *progress = run.progress }()
 	start := time.Now()
 	for _, f := range folders {
 		if !f.Selected {

@@ -377,3 +377,22 @@ func (s *Store) DeleteAccount(ctx context.Context, workspaceID, accountID string
 		return deleteOrphanMessages(ctx, tx, workspaceID)
 	})
 }
+
+// MailboxesByStatus counts the channels of every workspace by status.
+func (s *Store) MailboxesByStatus(ctx context.Context) (map[string]int, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT status, COUNT(*) FROM channels GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("count mailboxes: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var status string
+		var n int
+		if err := rows.Scan(&status, &n); err != nil {
+			return nil, err
+		}
+		out[status] = n
+	}
+	return out, rows.Err()
+}

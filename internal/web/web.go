@@ -35,6 +35,9 @@ type Config struct {
 	Log     *slog.Logger
 	// SessionTTL is how long a UI login lasts (default 14 days).
 	SessionTTL time.Duration
+	// Metrics, when set, is served at /metrics (Prometheus format; counts
+	// only, no personal data).
+	Metrics http.Handler
 }
 
 // server holds the handlers' dependencies and the routes they answer.
@@ -65,6 +68,9 @@ func newServer(cfg Config) *server {
 	s := &server{cfg: cfg, log: cfg.Log, mux: http.NewServeMux(), pages: loadPages(),
 		logins: newLoginLimiter(time.Now)}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	if cfg.Metrics != nil {
+		s.mux.Handle("GET /metrics", cfg.Metrics)
+	}
 	s.routeAPI()
 	s.routeUI()
 	return s
