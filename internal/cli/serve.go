@@ -62,11 +62,17 @@ func (app *App) runWorkers(ctx context.Context, interval time.Duration, workers 
 		return err
 	}
 	m := metrics.New(st)
-	syncer := &ingest.Syncer{Store: st, Box: box, Connect: app.connector(), Log: app.Log, OnFinish: m.SyncFinished}
+	watcher := &push.Manager{Store: st, Box: box, Connect: app.connector(), Log: app.Log}
+	syncer := &ingest.Syncer{Store: st, Box: box, Connect: app.connector(), Log: app.Log,
+		OnFinish: func(p ingest.Progress, elapsed time.Duration, err error) {
+			m.SyncFinished(p, elapsed, err)
+			watcher.Poke() // a mailbox just synced may need a watcher now
+		}}
 	queue, err := jobs.NewWorker(st.DB, jobs.Config{Syncer: syncer, Interval: interval, Workers: workers, Log: app.Log})
 	if err != nil {
 		return err
 	}
+	watcher.Queue = queue
 	if err := queue.Start(ctx); err != nil {
 		return fmt.Errorf("start job queue: %w", err)
 	}
@@ -76,7 +82,7 @@ func (app *App) runWorkers(ctx context.Context, interval time.Duration, workers 
 	pushDone := make(chan struct{})
 	go func() {
 		defer close(pushDone)
-		(&push.Manager{Store: st, Box: box, Connect: app.connector(), Queue: queue, Log: app.Log}).Run(pushCtx)
+		watcher.Run(pushCtx)
 	}()
 	defer func() { stopPush(); <-pushDone }()
 	serveErr := make(chan error, 1)

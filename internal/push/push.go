@@ -45,6 +45,23 @@ type Manager struct {
 	mu       sync.Mutex
 	watchers map[string]context.CancelFunc // key: account id + "\x00" + folder role
 	wg       sync.WaitGroup
+	pokeOnce sync.Once
+	poke     chan struct{}
+}
+
+func (m *Manager) pokes() chan struct{} {
+	m.pokeOnce.Do(func() { m.poke = make(chan struct{}, 1) })
+	return m.poke
+}
+
+// Poke asks for the account list to be read again soon, e.g. because a
+// mailbox finished its first import and can now be watched. It never
+// blocks.
+func (m *Manager) Poke() {
+	select {
+	case m.pokes() <- struct{}{}:
+	default:
+	}
 }
 
 // Run watches until ctx is done, then waits for every watcher to stop.
@@ -68,6 +85,7 @@ func (m *Manager) Run(ctx context.Context) {
 			m.wg.Wait()
 			return
 		case <-t.C:
+		case <-m.pokes():
 		}
 	}
 }

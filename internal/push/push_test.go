@@ -95,3 +95,24 @@ func TestDebouncerGroupsBursts(t *testing.T) {
 		t.Fatalf("stop did not cancel the pending call")
 	}
 }
+
+func TestPokeNeverBlocks(t *testing.T) {
+	m := &Manager{}
+	done := make(chan struct{})
+	go func() {
+		for i := 0; i < 100; i++ {
+			m.Poke()
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Poke blocked with nobody reading")
+	}
+	select {
+	case <-m.pokes():
+	default:
+		t.Fatal("a poke was lost")
+	}
+}
