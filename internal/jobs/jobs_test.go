@@ -5,12 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailsync/mailsync/internal/connect"
 	"github.com/mailsync/mailsync/internal/database"
 	"github.com/mailsync/mailsync/internal/database/dbtest"
 	"github.com/mailsync/mailsync/internal/dovecottest"
-	"github.com/mailsync/mailsync/internal/ingest"
-	"github.com/mailsync/mailsync/internal/secrets"
+	"github.com/mailsync/mailsync/internal/ingest/ingesttest"
 	"github.com/mailsync/mailsync/internal/store"
 )
 
@@ -24,17 +22,8 @@ func TestQueuedSyncImportsNewMailbox(t *testing.T) {
 		if err := dove.Append(ctx, "user1", "INBOX", []byte(raw)); err != nil {
 			t.Fatal(err)
 		}
-		key, _ := secrets.ParseKey(secrets.NewKey())
-		box, _ := secrets.New(key)
-		st := store.New(db)
-		ws, _ := st.CreateWorkspace(ctx, "Our Co", nil)
-		m, _ := st.AddMember(ctx, ws.ID, "user1@ourco.example", "User One", false)
-		a, err := st.AddAccount(ctx, store.NewAccount{WorkspaceID: ws.ID, MemberID: m.ID, Provider: "imap",
-			Handle: "user1@ourco.example", Host: dove.Host(), Port: dove.Port(), Security: "none", Username: "user1",
-			SecretEnc: box.Seal(dovecottest.Password)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		mb := ingesttest.New(t, db, dove)
+		st, ws, a := mb.Store, mb.Workspace, mb.Account
 
 		// Enqueued twice before any worker runs: one job, not two.
 		inserter, err := NewInserter(db)
@@ -53,7 +42,7 @@ func TestQueuedSyncImportsNewMailbox(t *testing.T) {
 			t.Fatalf("second sync job of one mailbox was not collapsed into the first")
 		}
 
-		syncer := &ingest.Syncer{Store: st, Box: box, Connect: connect.Connector{}.Connect}
+		syncer := mb.Syncer
 		q, err := NewWorker(db, Config{Syncer: syncer, Interval: time.Hour})
 		if err != nil {
 			t.Fatal(err)

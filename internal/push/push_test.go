@@ -10,8 +10,7 @@ import (
 	"github.com/mailsync/mailsync/internal/database/dbtest"
 	"github.com/mailsync/mailsync/internal/dovecottest"
 	"github.com/mailsync/mailsync/internal/ingest"
-	"github.com/mailsync/mailsync/internal/secrets"
-	"github.com/mailsync/mailsync/internal/store"
+	"github.com/mailsync/mailsync/internal/ingest/ingesttest"
 )
 
 // syncingQueue syncs at once what it is asked to, and reports it.
@@ -31,18 +30,9 @@ func TestNewMailIsPushed(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	dove := dovecottest.Start(t, dovecottest.Options{})
-	key, _ := secrets.ParseKey(secrets.NewKey())
-	box, _ := secrets.New(key)
-	st := store.New(db)
-	ws, _ := st.CreateWorkspace(ctx, "Our Co", nil)
-	m, _ := st.AddMember(ctx, ws.ID, "user1@ourco.example", "User One", false)
-	a, err := st.AddAccount(ctx, store.NewAccount{WorkspaceID: ws.ID, MemberID: m.ID, Provider: "imap",
-		Handle: "user1@ourco.example", Host: dove.Host(), Port: dove.Port(), Security: "none", Username: "user1",
-		SecretEnc: box.Seal(dovecottest.Password)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	syncer := &ingest.Syncer{Store: st, Box: box, Connect: connect.Connector{}.Connect}
+	mb := ingesttest.New(t, db, dove)
+	st, ws, a, box := mb.Store, mb.Workspace, mb.Account, mb.Box
+	syncer := mb.Syncer
 	if err := syncer.SyncAccount(ctx, a.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -7,13 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailsync/mailsync/internal/connect"
 	"github.com/mailsync/mailsync/internal/database"
 	"github.com/mailsync/mailsync/internal/database/dbtest"
 	"github.com/mailsync/mailsync/internal/dovecottest"
-	"github.com/mailsync/mailsync/internal/ingest"
-	"github.com/mailsync/mailsync/internal/secrets"
-	"github.com/mailsync/mailsync/internal/store"
+	"github.com/mailsync/mailsync/internal/ingest/ingesttest"
 )
 
 func customerMail(i int) []byte {
@@ -36,18 +33,9 @@ func TestCheckAndRepair(t *testing.T) {
 		if err := dove.Append(ctx, "user1", "INBOX", raws...); err != nil {
 			t.Fatal(err)
 		}
-		key, _ := secrets.ParseKey(secrets.NewKey())
-		box, _ := secrets.New(key)
-		st := store.New(db)
-		ws, _ := st.CreateWorkspace(ctx, "Our Co", []string{"ourco.example"})
-		m, _ := st.AddMember(ctx, ws.ID, "user1@ourco.example", "User One", false)
-		a, err := st.AddAccount(ctx, store.NewAccount{WorkspaceID: ws.ID, MemberID: m.ID, Provider: "imap",
-			Handle: "user1@ourco.example", Host: dove.Host(), Port: dove.Port(), Security: "none", Username: "user1",
-			SecretEnc: box.Seal(dovecottest.Password)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := Reconciler{Syncer: &ingest.Syncer{Store: st, Box: box, Connect: connect.Connector{}.Connect}}
+		mb := ingesttest.New(t, db, dove)
+		st, ws, a := mb.Store, mb.Workspace, mb.Account
+		r := Reconciler{Syncer: mb.Syncer}
 		if err := r.Syncer.SyncAccount(ctx, a.ID); err != nil {
 			t.Fatal(err)
 		}

@@ -47,20 +47,8 @@ func (s *Store) AddCompany(ctx context.Context, workspaceID, name, domain, creat
 
 // Companies lists a workspace's companies.
 func (s *Store) Companies(ctx context.Context, workspaceID string) ([]*Company, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, name, domain FROM companies WHERE workspace_id = $1 ORDER BY name, id`, workspaceID)
-	if err != nil {
-		return nil, fmt.Errorf("list companies: %w", err)
-	}
-	defer rows.Close()
-	out := []*Company{}
-	for rows.Next() {
-		c, err := scanCompany(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.DB, "list companies", scanCompany,
+		`SELECT id, name, domain FROM companies WHERE workspace_id = $1 ORDER BY name, id`, workspaceID)
 }
 
 func scanCompany(row interface{ Scan(...any) error }) (*Company, error) {

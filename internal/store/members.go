@@ -66,20 +66,8 @@ func (s *Store) Member(ctx context.Context, workspaceID, id string) (*Member, er
 
 // Members lists a workspace's members.
 func (s *Store) Members(ctx context.Context, workspaceID string) ([]*Member, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+memberColumns+` FROM members WHERE workspace_id = $1 ORDER BY email`, workspaceID)
-	if err != nil {
-		return nil, fmt.Errorf("list members: %w", err)
-	}
-	defer rows.Close()
-	var out []*Member
-	for rows.Next() {
-		m, err := scanMember(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.DB, "list members", scanMember,
+		`SELECT `+memberColumns+` FROM members WHERE workspace_id = $1 ORDER BY email`, workspaceID)
 }
 
 // SetMemberPassword stores a password hash (made by the caller with a KDF).

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"strings"
 )
 
@@ -31,22 +30,9 @@ func (s *Store) SearchCompanies(ctx context.Context, workspaceID, q string, limi
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, name, domain FROM companies WHERE workspace_id = $1
+	return queryAll(ctx, s.DB, "search companies", scanCompany, `SELECT id, name, domain FROM companies WHERE workspace_id = $1
 		AND (LOWER(name) LIKE $2 ESCAPE '\' OR LOWER(COALESCE(domain, '')) LIKE $2 ESCAPE '\')
 		ORDER BY name, id LIMIT $3`, workspaceID, likePattern(q), limit)
-	if err != nil {
-		return nil, fmt.Errorf("search companies: %w", err)
-	}
-	defer rows.Close()
-	out := []*Company{}
-	for rows.Next() {
-		c, err := scanCompany(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
 }
 
 // PeopleOfCompany lists the people of a company.

@@ -68,19 +68,6 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context) error {
 // MembersByLoginEmail lists the members, in any workspace, who log in
 // with this email (the UI login form names no workspace).
 func (s *Store) MembersByLoginEmail(ctx context.Context, email string) ([]*Member, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+memberColumns+` FROM members WHERE email = $1 ORDER BY created_at, id`,
-		strings.ToLower(strings.TrimSpace(email)))
-	if err != nil {
-		return nil, fmt.Errorf("find members by email: %w", err)
-	}
-	defer rows.Close()
-	var out []*Member
-	for rows.Next() {
-		m, err := scanMember(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.DB, "find members by email", scanMember,
+		`SELECT `+memberColumns+` FROM members WHERE email = $1 ORDER BY created_at, id`, strings.ToLower(strings.TrimSpace(email)))
 }

@@ -1,0 +1,57 @@
+// Package ingesttest sets up, for tests of the packages that sync, a
+// workspace on ourco.example whose member user1 has an IMAP mailbox on a
+// test Dovecot, and a Syncer for it. Test tooling only.
+package ingesttest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/mailsync/mailsync/internal/connect"
+	"github.com/mailsync/mailsync/internal/database"
+	"github.com/mailsync/mailsync/internal/dovecottest"
+	"github.com/mailsync/mailsync/internal/ingest"
+	"github.com/mailsync/mailsync/internal/secrets"
+	"github.com/mailsync/mailsync/internal/store"
+)
+
+// Mailbox is user1@ourco.example's mailbox, connected but not synced.
+type Mailbox struct {
+	Store     *store.Store
+	Box       *secrets.Box
+	Workspace *store.Workspace
+	Member    *store.Member
+	Account   *store.Account
+	Syncer    *ingest.Syncer
+}
+
+// New connects user1's mailbox on dove in a new workspace of db.
+func New(t testing.TB, db *database.DB, dove *dovecottest.Server) *Mailbox {
+	t.Helper()
+	ctx := context.Background()
+	key, err := secrets.ParseKey(secrets.NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := secrets.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(db)
+	ws, err := st.CreateWorkspace(ctx, "Our Co", []string{"ourco.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.AddMember(ctx, ws.ID, "user1@ourco.example", "User One", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := st.AddAccount(ctx, store.NewAccount{WorkspaceID: ws.ID, MemberID: m.ID, Provider: "imap",
+		Handle: "user1@ourco.example", Host: dove.Host(), Port: dove.Port(), Security: "none", Username: "user1",
+		SecretEnc: box.Seal(dovecottest.Password)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Mailbox{Store: st, Box: box, Workspace: ws, Member: m, Account: a,
+		Syncer: &ingest.Syncer{Store: st, Box: box, Connect: connect.Connector{}.Connect}}
+}
