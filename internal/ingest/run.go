@@ -91,6 +91,9 @@ func (r *run) syncFolder(ctx context.Context, mb provider.Mailbox, f *store.Fold
 		Cursor:    f.Cursor,
 		Refetch:   refetch,
 		BatchSize: r.s.BatchSize,
+		Known: func(ctx context.Context, ids []string) (map[string]bool, error) {
+			return r.s.Store.KnownUIDs(ctx, f.ID, ids)
+		},
 	}
 	// A one-deep pipeline: while batch N is stored (one transaction, in
 	// order), batch N+1 is parsed. Parsing is CPU work and storing mostly
@@ -140,7 +143,7 @@ func (r *run) apply(ctx context.Context, f *store.Folder, b provider.Batch, resu
 		}
 	}
 	ws := r.account.WorkspaceID
-	var removed, created int
+	var removed, created, listed int
 	err := r.retry(ctx, func(tx *sql.Tx) error {
 		if b.Reset {
 			if err := store.ForgetFolderItems(ctx, tx, f.ID); err != nil {
@@ -165,10 +168,19 @@ func (r *run) apply(ctx context.Context, f *store.Folder, b provider.Batch, resu
 		if created, err2 = r.storeParsed(ctx, tx, f, results); err2 != nil {
 			return err2
 		}
-		return store.SetFolderCursor(ctx, tx, f.ID, b.Cursor, listedCount(b))
+		listed = listedCount(b)
+		if b.CountRecorded {
+			if listed, err = store.CountFolderItems(ctx, tx, f.ID); err != nil {
+				return err
+			}
+		}
+		return store.SetFolderCursor(ctx, tx, f.ID, b.Cursor, listed)
 	})
 	if err != nil {
 		return err
+	}
+	if listed >= 0 {
+		r.listed[f.ID] = listed
 	}
 	if err := r.s.Store.LinkUnlinked(ctx, ws, importedEmails(results)); err != nil {
 		return err
@@ -178,9 +190,6 @@ func (r *run) apply(ctx context.Context, f *store.Folder, b provider.Batch, resu
 	}
 	r.count(results, removed)
 	r.progress.Created += created
-	if n := listedCount(b); n >= 0 {
-		r.listed[f.ID] = n
-	}
 	r.report()
 	return nil
 }
@@ -212,7 +221,8 @@ func importedEmails(results []parsed) []string {
 	return out
 }
 
-// listedCount is the folder's server count when the batch carries one, else -1.
+// listedCount is the folder's server count when the batch carries one,
+// else -1 (the stored count is kept).
 func listedCount(b provider.Batch) int {
 	if b.Listing != nil || b.Listed > 0 {
 		return b.Listed
@@ -317,7 +327,7 @@ func (r *run) storeParsed(ctx context.Context, tx *sql.Tx, f *store.Folder, resu
 	var msgs []*store.NewMessage
 	for _, p := range results {
 		if p.err == nil && p.decision.Import {
-			msgs = append(msgs, newMessage(p))
+			msgs = append(msgs, newMessage(r.account.ID, p))
 		}
 	}
 	ids, err := store.InsertMessages(ctx, tx, r.account.WorkspaceID, msgs)
@@ -398,7 +408,15 @@ func direction(outgoing bool) string {
 	return "incoming"
 }
 
-func newMessage(p parsed) *store.NewMessage {
+// threadHintRef turns a provider's conversation id into a reference that
+// only this mailbox's messages carry: Gmail thread ids are per mailbox,
+// so two colleagues' ids never collide, and the shared-reference join of
+// the store puts the conversation in one thread.
+func threadHintRef(accountID, hint string) string {
+	return "thread-hint." + hint + "@" + accountID + ".mailsync.invalid"
+}
+
+func newMessage(accountID string, p parsed) *store.NewMessage {
 	m := p.mail
 	sent := m.Date
 	if sent.IsZero() {
@@ -413,6 +431,9 @@ func newMessage(p parsed) *store.NewMessage {
 		Size:    m.Size,
 		SentAt:  sent,
 		Refs:    append(append([]string(nil), m.InReplyTo...), m.References...),
+	}
+	if p.msg.ThreadHint != "" {
+		nm.Refs = append(nm.Refs, threadHintRef(accountID, p.msg.ThreadHint))
 	}
 	if len(m.Attachments) > 0 {
 		b, _ := json.Marshal(m.Attachments)

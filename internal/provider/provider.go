@@ -18,6 +18,9 @@ const (
 	RoleTrash   = "trash"
 	RoleJunk    = "junk"
 	RoleAll     = "all"
+	// RoleCategory is a Gmail inbox category (Promotions, Social, Updates,
+	// Forums): left out by default, like a newsletter folder.
+	RoleCategory = "category"
 )
 
 // Folder is one folder of a mailbox.
@@ -31,7 +34,7 @@ type Folder struct {
 // The "all mail" folder is skipped too: it duplicates every other folder.
 func (f Folder) SkippedByDefault() bool {
 	switch f.Role {
-	case RoleDrafts, RoleTrash, RoleJunk, RoleAll:
+	case RoleDrafts, RoleTrash, RoleJunk, RoleAll, RoleCategory:
 		return true
 	}
 	return false
@@ -43,6 +46,10 @@ type Message struct {
 	Raw          []byte // the RFC 5322 message; nil for a flag-only update
 	Flags        []string
 	InternalDate time.Time
+	// ThreadHint is the provider's own conversation id (Gmail threadId,
+	// Graph conversationId), "" when it has none. It joins messages of
+	// one mailbox into one thread beside the References headers.
+	ThreadHint string
 }
 
 // FolderRequest asks a provider to bring one folder up to date.
@@ -56,6 +63,12 @@ type FolderRequest struct {
 	Refetch []string
 	// BatchSize bounds the number of messages in one Batch (0: provider default).
 	BatchSize int
+	// Known reports which of ids are already recorded for this folder.
+	// Providers whose listings repeat messages (a Gmail re-list after an
+	// expired history, a Graph delta reporting a changed message) use it
+	// to fetch bodies only for ids not yet recorded, and to send the
+	// others as flag updates. nil means nothing is recorded.
+	Known func(ctx context.Context, ids []string) (map[string]bool, error)
 }
 
 // Batch is one unit of change. The core applies a batch, and stores its
@@ -73,6 +86,12 @@ type Batch struct {
 	Listed int
 	// Removed lists ids deleted since the cursor (providers with deltas).
 	Removed []string
+	// CountRecorded is set by providers that cannot count a folder cheaply
+	// (Gmail queries, Graph deltas): the core then takes the number of
+	// ids recorded for the folder after this batch as its server count.
+	// Every id the provider lists gets a record, so the two agree once
+	// the folder is synced, and reconciliation checks it against ListIDs.
+	CountRecorded bool
 	// Messages are new messages (Raw set) or flag updates (Raw nil).
 	Messages []Message
 	// Cursor is the position to store once this batch is applied.
@@ -109,4 +128,11 @@ var (
 // with the store.
 type Lister interface {
 	ListIDs(ctx context.Context, folder Folder) ([]string, error)
+}
+
+// Identity is what a provider whose login is not an address (OAuth) tells
+// of the mailbox: its primary address and the other addresses it sends
+// as (Gmail send-as aliases), read when the account is added.
+type Identity interface {
+	Identity(ctx context.Context) (address string, aliases []string, err error)
 }

@@ -295,3 +295,43 @@ func (s *Store) ResetFolderCursor(ctx context.Context, folderID string) error {
 	}
 	return nil
 }
+
+// KnownUIDs returns which of uids are recorded for a folder.
+func (s *Store) KnownUIDs(ctx context.Context, folderID string, uids []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(uids))
+	for start := 0; start < len(uids); start += 500 {
+		chunk := uids[start:min(start+500, len(uids))]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, folderID)
+		for _, u := range chunk {
+			args = append(args, u)
+		}
+		rows, err := s.DB.QueryContext(ctx, `SELECT uid FROM folder_items WHERE folder_id = $1 AND uid IN (`+
+			placeholders(2, len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("known uids: %w", err)
+		}
+		for rows.Next() {
+			var uid string
+			if err := rows.Scan(&uid); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[uid] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// CountFolderItems returns how many ids are recorded for a folder.
+func CountFolderItems(ctx context.Context, tx *sql.Tx, folderID string) (int, error) {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM folder_items WHERE folder_id = $1`, folderID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count folder items: %w", err)
+	}
+	return n, nil
+}
