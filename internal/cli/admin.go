@@ -9,6 +9,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/mailsync/mailsync/internal/database"
+	"github.com/mailsync/mailsync/internal/rules"
 	"github.com/mailsync/mailsync/internal/secrets"
 	"github.com/mailsync/mailsync/internal/store"
 )
@@ -37,14 +38,26 @@ func runKeygen(ctx context.Context, app *App, args []string) error {
 }
 
 func runWorkspace(ctx context.Context, app *App, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return usagef("usage: mailsync workspace create --name NAME [--domain D]...")
+	if len(args) == 0 {
+		return usagef("usage: mailsync workspace create|set|show …")
 	}
+	switch args[0] {
+	case "create":
+		return workspaceCreate(ctx, app, args[1:])
+	case "set":
+		return workspaceSet(ctx, app, args[1:])
+	case "show":
+		return workspaceShow(ctx, app, args[1:])
+	}
+	return usagef("unknown workspace command %q: use create, set or show", args[0])
+}
+
+func workspaceCreate(ctx context.Context, app *App, args []string) error {
 	fs := app.flagSet("workspace create")
 	name := fs.String("name", "", "workspace name")
 	var domains stringList
 	fs.Var(&domains, "domain", "a domain the workspace owns (repeatable)")
-	if _, err := parse(fs, args[1:]); err != nil {
+	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if strings.TrimSpace(*name) == "" {
@@ -60,6 +73,54 @@ func runWorkspace(ctx context.Context, app *App, args []string) error {
 		return err
 	}
 	return app.printID(ws.ID, "created workspace")
+}
+
+// workspaceSet changes the workspace's settings. "Import internal mail"
+// decides what is imported, so changing it acts on past mail at once, as
+// `account set --exclude-group` does.
+func workspaceSet(ctx context.Context, app *App, args []string) error {
+	fs := app.flagSet("workspace set")
+	internal := fs.String("import-internal", "", "true | false: import mail between the workspace's own addresses")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	on, err := boolFlag("--import-internal", *internal)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 || on == nil {
+		return usagef("usage: mailsync workspace set --import-internal true|false")
+	}
+	return app.withWorkspace(ctx, func(st *store.Store, ws *store.Workspace) error {
+		res, err := rules.SetImportInternal(ctx, st, ws.ID, *on)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(app.Stderr, "workspace %s updated\n", ws.Name)
+		return app.reportRules(ctx, st, res)
+	})
+}
+
+func workspaceShow(ctx context.Context, app *App, args []string) error {
+	fs := app.flagSet("workspace show")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return usagef("usage: mailsync workspace show [--json]")
+	}
+	return app.withWorkspace(ctx, func(st *store.Store, ws *store.Workspace) error {
+		if app.json {
+			return app.printJSON(ws)
+		}
+		domains := strings.Join(ws.Domains, ", ")
+		if domains == "" {
+			domains = "(none declared)"
+		}
+		fmt.Fprintf(app.Stdout, "workspace %s\nname             %s\ndomains          %s\nimport internal  %t\n",
+			ws.ID, ws.Name, domains, ws.ImportInternal)
+		return nil
+	})
 }
 
 func runMember(ctx context.Context, app *App, args []string) error {

@@ -56,7 +56,7 @@ func commands() []command {
 		{"worker", "run sync workers only", runWorker},
 		{"migrate", "bring the database schema up to date", runMigrate},
 		{"keygen", "print a new secret key", runKeygen},
-		{"workspace", "workspace create", runWorkspace},
+		{"workspace", "workspace create | set | show", runWorkspace},
 		{"member", "member add | passwd", runMember},
 		{"token", "token create", runToken},
 		{"account", "account add | set | list | remove", runAccount},

@@ -18,7 +18,9 @@ var nameSuffixes = map[string]bool{
 
 // PersonName derives a first and last name for a new contact (SPEC §5.2).
 // The display name wins: "Doe, Jane" gives Jane / Doe, "Jane Q. Doe" gives
-// Jane / Q. Doe, surrounding quotes and parenthesized comments are removed.
+// Jane / Q. Doe, surrounding quotes and parenthesized comments are removed,
+// a trailing :TAG is dropped and dots joining words split like spaces
+// ("John.Doe Smith" gives John / Doe Smith; see displayWords).
 // A display name that is empty, holds an @ (an address, or "jane@x via
 // Docs") or repeats the local part is ignored, and the local part of email
 // is split instead: jane.doe+crm gives Jane / Doe, with '.', '_' and '-' as
@@ -61,7 +63,7 @@ func nameFromDisplay(s string) (first, last string) {
 	}
 	parts := make([]string, 0, 2)
 	for p := range strings.SplitSeq(s, ",") {
-		if p = trimQuotes(p); p != "" {
+		if p = strings.Join(displayWords(trimQuotes(p)), " "); p != "" {
 			parts = append(parts, p)
 		}
 	}
@@ -77,6 +79,75 @@ func nameFromDisplay(s string) (first, last string) {
 	default: // "Doe, Jane": last name first
 		return strings.Join(parts[1:], " "), parts[0]
 	}
+}
+
+// displayWords splits one comma-separated part of a display name into
+// words as a person would read them. Some mail servers append a :TAG to a
+// name ("Jane:GROUP"): it is dropped. Some clients build the name from the
+// address ("John.Doe"): dots joining words split like spaces, and a name
+// written all in lower case, as addresses are, is capitalized. The word
+// right after a dotted one is dropped when it repeats the dotted one's last
+// word ("John.Doe Doe"): the client appended the last name it already had.
+func displayWords(part string) []string {
+	var out []string
+	repeat := ""
+	for _, w := range strings.Fields(part) {
+		w = dropTag(w)
+		if repeat != "" && strings.EqualFold(w, repeat) {
+			repeat = ""
+			continue
+		}
+		repeat = ""
+		words := splitDotted(w)
+		if len(words) > 1 {
+			if strings.ToLower(w) == w {
+				for i, d := range words {
+					words[i] = capitalize(d)
+				}
+			}
+			repeat = words[len(words)-1]
+		}
+		out = append(out, words...)
+	}
+	return out
+}
+
+// dropTag removes a trailing :TAG (a colon then letters only) from a word:
+// "Jane:GROUP" gives "Jane". A word that starts with the colon is kept.
+func dropTag(w string) string {
+	i := strings.LastIndexByte(w, ':')
+	if i <= 0 || i == len(w)-1 {
+		return w
+	}
+	for _, r := range w[i+1:] {
+		if !unicode.IsLetter(r) {
+			return w
+		}
+	}
+	return w[:i]
+}
+
+// splitDotted splits a word at the dots that join words: "John.Doe" and
+// "Dr.Who" give two words. Only when every part has two letters or more:
+// initials ("J.", "J.R.R.", "J.Doe") stay as written, and so does a word
+// that merely ends with a dot ("Jr.").
+func splitDotted(w string) []string {
+	parts := strings.Split(strings.Trim(w, "."), ".")
+	if len(parts) < 2 {
+		return []string{w}
+	}
+	for _, p := range parts {
+		letters := 0
+		for _, r := range p {
+			if unicode.IsLetter(r) {
+				letters++
+			}
+		}
+		if letters < 2 {
+			return []string{w}
+		}
+	}
+	return parts
 }
 
 func nameFromLocalPart(email string) (first, last string) {

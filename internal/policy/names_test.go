@@ -43,6 +43,30 @@ func TestPersonName(t *testing.T) {
 		{"", "malformed", "", ""},
 		{"", "", "", ""},
 		{"(Jane Doe)", "jd@acme.com", "Jane", "Doe"}, // only a comment: its text
+		// Dots joining words split like spaces (issue 13).
+		{"John.Doe Doe", "x@acme.com", "John", "Doe"}, // the repeated last name is dropped
+		{"John.Doe Smith", "x@acme.com", "John", "Doe Smith"},
+		{"john.doe", "someone.else@acme.com", "John", "Doe"}, // lower case, as an address: capitalized
+		{"John.Doe", "x@acme.com", "John", "Doe"},
+		{"Dr.Who", "x@acme.com", "Dr", "Who"}, // no title rule: as "Dr Who"
+		{"McDonald.Jane", "x@acme.com", "McDonald", "Jane"},
+		{"jean.luc.picard", "x@acme.com", "Jean", "Luc Picard"},
+		{"Li Li", "x@acme.com", "Li", "Li"},   // a repeat without a dot is a name
+		{"J. Doe", "x@acme.com", "J.", "Doe"}, // an initial stays an initial
+		{"J.Doe", "x@acme.com", "J.Doe", ""},
+		{"J.R.R. Tolkien", "x@acme.com", "J.R.R.", "Tolkien"},
+		{"Doe, J.", "x@acme.com", "J.", "Doe"},
+		// A trailing :TAG is dropped before parsing (issue 13).
+		{"Smith, Jane:GROUP", "x@acme.com", "Jane", "Smith"},
+		{"Jane:GROUP Smith", "x@acme.com", "Jane", "Smith"},
+		{"Smith, Jane, Jr.:GROUP", "x@acme.com", "Jane", "Smith"}, // the suffix rule still applies
+		{"Jane Smith:ext", "x@acme.com", "Jane", "Smith"},
+		{"Jane Smith:42", "x@acme.com", "Jane", "Smith:42"}, // not letters: not a tag
+		{"Jane: Smith", "x@acme.com", "Jane:", "Smith"},     // a space after the colon: not a tag
+		{"john.doe:GROUP", "x@acme.com", "John", "Doe"},
+		{"jane.doe@acme.com:GROUP", "jane.doe@acme.com", "Jane", "Doe"}, // an address: ignored
+		{"John.Doe@acme.com", "someone.else@acme.com", "Someone", "Else"},
+		{"", "jean.luc.picard@acme.com", "Jean", "Luc Picard"}, // every word of the last name capitalized
 	}
 	for _, tt := range tests {
 		first, last := PersonName(tt.display, tt.email)

@@ -1,8 +1,9 @@
 // Package rules makes changes of the import rules act on mail already
-// synced (SPEC §4.4 and §4.2): blocking an address removes its past mail
-// from the member's mailboxes, unblocking it brings that mail back, and so
-// does turning "exclude group emails" off or on. The CLI and the web UI
-// call it; the sync calls ApplyPending so that no change is ever lost.
+// synced (SPEC §4.4, §4.2 and §4.1): blocking an address removes its past
+// mail from the member's mailboxes, unblocking it brings that mail back, and
+// so do turning "exclude group emails" on or off and the workspace's
+// "import internal mail" off or on. The CLI and the web UI call it; the
+// sync calls ApplyPending so that no change is ever lost.
 //
 // It decides nothing itself (package policy does, from the facts stored
 // with each item) and fetches nothing: an item a rule no longer keeps out
@@ -82,6 +83,21 @@ func UpdateSettings(ctx context.Context, st *store.Store, workspaceID, accountID
 		return Result{}, err
 	}
 	return ApplyNow(ctx, st, accountID)
+}
+
+// SetImportInternal turns the workspace's import of internal mail (SPEC
+// §4.1) on or off and re-decides the past mail of all its mailboxes: off,
+// internal mail already imported leaves them at once; on, the internal
+// mail they skipped is marked for the next sync to fetch again.
+func SetImportInternal(ctx context.Context, st *store.Store, workspaceID string, on bool) (Result, error) {
+	if err := st.SetImportInternal(ctx, workspaceID, on); err != nil {
+		return Result{}, err
+	}
+	ids, err := st.WorkspaceAccountIDs(ctx, workspaceID)
+	if err != nil {
+		return Result{}, err
+	}
+	return ApplyNow(ctx, st, ids...)
 }
 
 func applyMember(ctx context.Context, st *store.Store, memberID string) (Result, error) {

@@ -70,6 +70,13 @@ func (s *Store) MemberAccountIDs(ctx context.Context, memberID string) ([]string
 		`SELECT id FROM connected_accounts WHERE member_id = $1 ORDER BY created_at, id`, memberID)
 }
 
+// WorkspaceAccountIDs lists the ids of every connected account of a
+// workspace.
+func (s *Store) WorkspaceAccountIDs(ctx context.Context, workspaceID string) ([]string, error) {
+	return queryStrings(ctx, s.DB, "list workspace accounts",
+		`SELECT id FROM connected_accounts WHERE workspace_id = $1 ORDER BY created_at, id`, workspaceID)
+}
+
 // RuleItem is a stored item as a rule change sees it.
 type RuleItem struct {
 	FolderID, UID string

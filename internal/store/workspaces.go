@@ -7,17 +7,18 @@ import (
 	"strings"
 )
 
-// Workspace is a tenant.
+// Workspace is a tenant. Its JSON is what `workspace show --json` and the
+// API answer.
 type Workspace struct {
-	ID             string
-	Name           string
-	ImportInternal bool
-	Domains        []string
+	ID             string   `json:"id"`
+	Name           string   `json:"name"`
+	Domains        []string `json:"domains"`        // declared own domains; never nil
+	ImportInternal bool     `json:"importInternal"` // SPEC §4.1: import internal mail too
 }
 
 // CreateWorkspace creates a workspace with its declared own domains.
 func (s *Store) CreateWorkspace(ctx context.Context, name string, domains []string) (*Workspace, error) {
-	ws := &Workspace{ID: NewID(), Name: name}
+	ws := &Workspace{ID: NewID(), Name: name, Domains: []string{}}
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)`,
 			ws.ID, name, now()); err != nil {
@@ -44,7 +45,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, name string, domains []stri
 
 // Workspace returns one workspace.
 func (s *Store) Workspace(ctx context.Context, id string) (*Workspace, error) {
-	ws := &Workspace{}
+	ws := &Workspace{Domains: []string{}}
 	err := s.DB.QueryRowContext(ctx, `SELECT id, name, import_internal FROM workspaces WHERE id = $1`, id).
 		Scan(&ws.ID, &ws.Name, &ws.ImportInternal)
 	if err != nil {

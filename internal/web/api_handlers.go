@@ -46,6 +46,8 @@ func (s *server) routeAPI() {
 	s.api("GET", "/blocklist", s.apiBlocklist)
 	s.api("POST", "/blocklist", s.apiAddBlocklist)
 	s.api("DELETE", "/blocklist/{entry}", s.apiRemoveBlocklist)
+	s.api("GET", "/workspace", s.apiWorkspace)
+	s.api("PATCH", "/workspace", s.apiUpdateWorkspace)
 }
 
 func (s *server) apiPeople(w http.ResponseWriter, r *http.Request, m *store.Member) error {

@@ -136,6 +136,12 @@ func openAPIDocument() obj {
 			"delete": withParams(op("Unblock an entry", "204", noContent, "400", "404"),
 				pathParam("entry", "the address or @domain, URL-encoded")),
 		},
+		"/workspace": obj{
+			"get": op("The caller's workspace and its settings", "200", reply("the workspace", ref("Workspace"))),
+			"patch": withBody(op("Change the workspace's settings (admins only). Import internal mail acts on past mail: "+
+				"off removes the internal mail imported, on queues the syncs that import what was skipped",
+				"200", reply("the workspace", ref("Workspace")), "400", "403"), ref("WorkspaceSettings")),
+		},
 	}
 	return obj{
 		"openapi": "3.0.3",
@@ -232,6 +238,11 @@ func schemas() obj {
 			"password": obj{"type": "string", "format": "password"},
 			"handle":   obj{"type": "string", "description": "the mailbox address; default the username when it is one"},
 			"aliases":  arrayOf(str())}),
+		"Workspace": object([]string{"id", "name", "domains", "importInternal"}, obj{
+			"id": str(), "name": str(), "domains": obj{"type": "array", "items": str(), "description": "the domains the workspace declares as its own"},
+			"importInternal": obj{"type": "boolean", "description": "import mail whose every participant is on the mailbox's own domains (default false)"}}),
+		"WorkspaceSettings": object(nil, obj{
+			"importInternal": obj{"type": "boolean", "description": "a field left out keeps its value"}}),
 		"AccountSettings": object(nil, obj{
 			"visibility":   obj{"type": "string", "enum": []string{"metadata", "subject", "everything"}},
 			"autoCreate":   obj{"type": "string", "enum": []string{"none", "sent", "sent-and-received"}},

@@ -46,6 +46,8 @@ func (s *server) routeUI() {
 	s.ui("GET /settings/blocklist", s.uiBlocklist)
 	s.ui("POST /settings/blocklist", s.uiAddBlocklist)
 	s.ui("POST /settings/blocklist/remove", s.uiRemoveBlocklist)
+	s.ui("GET /settings/workspace", s.uiWorkspace)
+	s.ui("POST /settings/workspace", s.uiSaveWorkspace)
 }
 
 // home is the login page for visitors and the People list for members.
