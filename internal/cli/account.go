@@ -32,6 +32,10 @@ func runAccount(ctx context.Context, app *App, args []string) error {
 		return accountList(ctx, app, args[1:])
 	case "remove":
 		return accountRemove(ctx, app, args[1:])
+	case "pause":
+		return accountPause(ctx, app, args[1:], true)
+	case "resume":
+		return accountPause(ctx, app, args[1:], false)
 	}
 	return usagef("unknown account command %q", args[0])
 }
@@ -74,6 +78,8 @@ func accountAddIMAP(ctx context.Context, app *App, args []string) error {
 		if err != nil {
 			return err
 		}
+		app.audit(ctx, st, a.WorkspaceID, store.AuditAccountAdd, a.ID,
+			map[string]any{"handle": a.Handle, "provider": a.Provider, "host": a.Host, "username": a.Username, "owner": m.Email})
 		return app.printID(a.ID, "added account")
 	})
 }
@@ -137,9 +143,32 @@ func accountSet(ctx context.Context, app *App, args []string) error {
 		if err != nil {
 			return err
 		}
+		app.audit(ctx, st, ws.ID, store.AuditAccountUpdate, pos[0], settingsDetails(in))
 		fmt.Fprintf(app.Stderr, "account %s updated\n", pos[0])
 		return app.reportRules(ctx, st, res)
 	})
+}
+
+// settingsDetails names the settings `account set` changed, with their
+// new values, for the audit log.
+func settingsDetails(in store.ChannelSettings) map[string]any {
+	d := map[string]any{}
+	if in.Visibility != nil {
+		d["visibility"] = *in.Visibility
+	}
+	if in.AutoCreate != nil {
+		d["autoCreate"] = *in.AutoCreate
+	}
+	if in.ExcludeGroup != nil {
+		d["excludeGroup"] = *in.ExcludeGroup
+	}
+	if in.ExcludePersonal != nil {
+		d["excludePersonal"] = *in.ExcludePersonal
+	}
+	if in.Folders != nil {
+		d["folders"] = *in.Folders
+	}
+	return d
 }
 
 func boolFlag(name, v string) (*bool, error) {
@@ -200,7 +229,15 @@ func accountRemove(ctx context.Context, app *App, args []string) error {
 		return usagef("usage: mailsync account remove ID")
 	}
 	err = app.withWorkspace(ctx, func(st *store.Store, ws *store.Workspace) error {
-		return st.DeleteAccount(ctx, ws.ID, pos[0])
+		a, err := st.Account(ctx, ws.ID, pos[0])
+		if err != nil {
+			return err
+		}
+		if err := st.DeleteAccount(ctx, ws.ID, a.ID); err != nil {
+			return err
+		}
+		app.audit(ctx, st, ws.ID, store.AuditAccountRemove, a.ID, map[string]any{"handle": a.Handle, "owner": a.MemberEmail})
+		return nil
 	})
 	if err != nil {
 		return err

@@ -72,6 +72,7 @@ func workspaceCreate(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
+	app.audit(ctx, st, ws.ID, store.AuditWorkspaceCreate, ws.ID, map[string]any{"name": ws.Name, "domains": ws.Domains})
 	return app.printID(ws.ID, "created workspace")
 }
 
@@ -166,6 +167,7 @@ func memberAdd(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
+	app.audit(ctx, st, ws.ID, store.AuditMemberAdd, m.ID, map[string]any{"email": m.Email, "role": m.Role})
 	return app.printID(m.ID, "added member")
 }
 
@@ -209,6 +211,7 @@ func memberPasswd(ctx context.Context, app *App, args []string) error {
 		if err := st.SetMemberPassword(ctx, m.ID, string(hash)); err != nil {
 			return err
 		}
+		app.audit(ctx, st, m.WorkspaceID, store.AuditMemberPassword, m.ID, map[string]any{"email": m.Email})
 		fmt.Fprintf(app.Stderr, "password set for %s\n", m.Email)
 		return nil
 	})
@@ -229,6 +232,7 @@ func runToken(ctx context.Context, app *App, args []string) error {
 		if err != nil {
 			return err
 		}
+		app.audit(ctx, st, m.WorkspaceID, store.AuditTokenCreate, id, map[string]any{"member": m.Email, "name": *name})
 		if app.json {
 			return app.printJSON(map[string]string{"id": id, "token": token})
 		}

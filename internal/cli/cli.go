@@ -59,7 +59,7 @@ func commands() []command {
 		{"workspace", "workspace create | set | show", runWorkspace},
 		{"member", "member add | passwd", runMember},
 		{"token", "token create", runToken},
-		{"account", "account add | set | list | remove", runAccount},
+		{"account", "account add | set | list | remove | pause | resume", runAccount},
 		{"sync", "sync --once: bring mailboxes up to date", runSync},
 		{"reconcile", "compare mailboxes with the store, and repair with --repair", runReconcile},
 		{"people", "people list | add | delete | add-email | remove-email | merge", runPeople},
@@ -69,6 +69,7 @@ func commands() []command {
 		{"messages", "messages list", runMessages},
 		{"why", "why a message was imported or skipped", runWhy},
 		{"blocklist", "blocklist add | remove | list", runBlocklist},
+		{"audit", "audit list: who changed what, when and from where", runAudit},
 	}
 }
 

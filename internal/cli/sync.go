@@ -45,6 +45,9 @@ func runSync(ctx context.Context, app *App, args []string) error {
 		if err != nil {
 			return err
 		}
+		if a.Paused {
+			return fmt.Errorf("%s is paused: resume it first with `mailsync account resume %s`", a.Handle, a.ID)
+		}
 		accounts = append(accounts, a)
 	} else if accounts, err = st.Accounts(ctx, ws.ID); err != nil {
 		return err
@@ -52,6 +55,7 @@ func runSync(ctx context.Context, app *App, args []string) error {
 	if len(accounts) == 0 {
 		return errors.New("no mailbox to sync: add one with `mailsync account add imap`")
 	}
+	accounts = skipPaused(accounts, app.Stderr)
 	reporter := newProgressReporter(app.Stderr)
 	syncer := &ingest.Syncer{Store: st, Box: box, Connect: app.connector(), Log: app.Log, BatchSize: *batch,
 		OnProgress: reporter.update}
@@ -71,6 +75,20 @@ func runSync(ctx context.Context, app *App, args []string) error {
 		return fmt.Errorf("%d of %d mailboxes failed to sync", len(failed), len(accounts))
 	}
 	return nil
+}
+
+// skipPaused leaves out the paused mailboxes, saying so: a pause holds for
+// every way a sync starts, this one included.
+func skipPaused(accounts []*store.Account, w io.Writer) []*store.Account {
+	kept := accounts[:0:0]
+	for _, a := range accounts {
+		if a.Paused {
+			fmt.Fprintf(w, "%s: paused, not synced (`mailsync account resume %s`)\n", a.Handle, a.ID)
+			continue
+		}
+		kept = append(kept, a)
+	}
+	return kept
 }
 
 // syncOnce syncs one account, waiting while another process holds it.

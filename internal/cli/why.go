@@ -105,6 +105,7 @@ func runBlocklist(ctx context.Context, app *App, args []string) error {
 			if err != nil {
 				return err
 			}
+			app.audit(ctx, st, m.WorkspaceID, store.AuditBlocklistAdd, m.ID, map[string]any{"member": m.Email, "entry": entry})
 			fmt.Fprintf(app.Stderr, "blocked %s for %s's mailboxes\n", entry, m.Email)
 			return app.reportRules(ctx, st, res)
 		case "remove":
@@ -115,6 +116,7 @@ func runBlocklist(ctx context.Context, app *App, args []string) error {
 			if err != nil {
 				return err
 			}
+			app.audit(ctx, st, m.WorkspaceID, store.AuditBlocklistRemove, m.ID, map[string]any{"member": m.Email, "entry": entry})
 			fmt.Fprintf(app.Stderr, "unblocked %s for %s's mailboxes\n", entry, m.Email)
 			return app.reportRules(ctx, st, res)
 		case "list":

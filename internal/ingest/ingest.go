@@ -24,6 +24,10 @@ import (
 // ErrBusy means another process is syncing the mailbox right now.
 var ErrBusy = errors.New("mailbox is being synced by another process")
 
+// ErrPaused means the mailbox's sync is paused: nothing is fetched until
+// its owner or an admin resumes it.
+var ErrPaused = errors.New("mailbox sync is paused")
+
 // ConnectFunc opens a provider session for an account with its decrypted secret.
 type ConnectFunc func(ctx context.Context, a *store.Account, secret string) (provider.Mailbox, error)
 
@@ -83,7 +87,8 @@ func (s *Syncer) leaseTTL() time.Duration {
 	return s.LeaseTTL
 }
 
-// SyncAccount brings one mailbox up to date. It returns ErrBusy when
+// SyncAccount brings one mailbox up to date. It returns ErrPaused when
+// the mailbox is paused, ErrBusy when
 // another process holds the mailbox, an error wrapping provider.ErrAuth
 // when the credentials are refused (the account is then failed_auth), or
 // another error (the account is then failed, with the reason).
@@ -91,6 +96,9 @@ func (s *Syncer) SyncAccount(ctx context.Context, accountID string) error {
 	a, err := s.Store.AccountByID(ctx, accountID)
 	if err != nil {
 		return err
+	}
+	if a.Paused {
+		return fmt.Errorf("account %s: %w", a.Handle, ErrPaused)
 	}
 	owner := s.owner()
 	ok, err := s.acquire(ctx, a.ChannelID, owner)

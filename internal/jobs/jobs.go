@@ -148,14 +148,14 @@ func (q *Queue) EnqueueSync(ctx context.Context, accountID string) error {
 }
 
 // EnqueueAll enqueues a sync of every mailbox that can be synced (those
-// waiting for a new password are left alone).
+// waiting for a new password, and paused ones, are left alone).
 func (q *Queue) EnqueueAll(ctx context.Context) error {
 	accounts, err := q.store.Accounts(ctx, "")
 	if err != nil {
 		return err
 	}
 	for _, a := range accounts {
-		if a.Status == store.StatusFailedAuth {
+		if a.Status == store.StatusFailedAuth || a.Paused {
 			continue
 		}
 		if err := q.EnqueueSync(ctx, a.ID); err != nil {
@@ -181,9 +181,9 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 		return nil
 	case errors.Is(err, ingest.ErrBusy):
 		return river.JobSnooze(30 * time.Second)
-	case errors.Is(err, provider.ErrAuth), errors.Is(err, store.ErrNotFound):
-		// Retrying cannot help: the owner must fix the password, or the
-		// account is gone.
+	case errors.Is(err, provider.ErrAuth), errors.Is(err, store.ErrNotFound), errors.Is(err, ingest.ErrPaused):
+		// Retrying cannot help: the owner must fix the password, the
+		// account is gone, or it is paused (resuming queues a new job).
 		return river.JobCancel(err)
 	}
 	return err // transient: River retries with exponential backoff and jitter

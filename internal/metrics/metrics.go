@@ -85,7 +85,7 @@ func (c *mailboxCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	for _, status := range []string{store.StatusNotSynced, store.StatusImporting, store.StatusActive,
-		store.StatusFailedAuth, store.StatusFailed} {
+		store.StatusFailedAuth, store.StatusFailed, store.StatusPaused} {
 		ch <- prometheus.MustNewConstMetric(mailboxesDesc, prometheus.GaugeValue, float64(counts[status]), status)
 	}
 }

@@ -100,8 +100,8 @@ func (m *Manager) reconcile(ctx context.Context) {
 	}
 	want := map[string]*store.Account{}
 	for _, a := range accounts {
-		if a.Status == store.StatusFailedAuth || a.LastSyncedAt.IsZero() {
-			continue // nothing to watch until a first import succeeded
+		if a.Status == store.StatusFailedAuth || a.Paused || a.LastSyncedAt.IsZero() {
+			continue // nothing to watch until a first import succeeded, or while paused
 		}
 		folders, err := m.Store.Folders(ctx, a.ChannelID)
 		if err != nil {

@@ -16,6 +16,9 @@ const (
 	StatusActive     = "active"
 	StatusFailedAuth = "failed_auth"
 	StatusFailed     = "failed"
+	// StatusPaused is shown while an owner or an admin has paused the
+	// mailbox's sync; the last sync's outcome is kept for the resume.
+	StatusPaused = "paused"
 )
 
 // Account is a connected mailbox with its channel (settings and sync state).
@@ -39,7 +42,8 @@ type Account struct {
 	ExcludeGroup    bool
 	ExcludePersonal bool
 	Folders         []string // picked folders; empty = default set
-	Status          string
+	Status          string   // StatusPaused while Paused
+	Paused          bool
 	LastError       string
 	LastSyncedAt    time.Time
 
@@ -105,7 +109,7 @@ func (s *Store) AddAccount(ctx context.Context, in NewAccount) (*Account, error)
 
 const accountSelect = `SELECT a.id, a.workspace_id, a.member_id, m.email, a.provider, a.handle, a.host, a.port,
 	a.security, a.username, a.secret, c.id, c.visibility, c.auto_create, c.exclude_group, c.exclude_personal,
-	c.folders, c.status, c.last_error, COALESCE(c.last_synced_at, 0)
+	c.folders, c.status, c.paused, c.last_error, COALESCE(c.last_synced_at, 0)
 	FROM connected_accounts a
 	JOIN channels c ON c.account_id = a.id
 	JOIN members m ON m.id = a.member_id`
@@ -116,9 +120,12 @@ func scanAccount(row interface{ Scan(...any) error }) (*Account, error) {
 	var synced int64
 	err := row.Scan(&a.ID, &a.WorkspaceID, &a.MemberID, &a.MemberEmail, &a.Provider, &a.Handle, &a.Host, &a.Port,
 		&a.Security, &a.Username, &a.Secret, &a.ChannelID, &a.Visibility, &a.AutoCreate, &a.ExcludeGroup,
-		&a.ExcludePersonal, &folders, &a.Status, &a.LastError, &synced)
+		&a.ExcludePersonal, &folders, &a.Status, &a.Paused, &a.LastError, &synced)
 	if err != nil {
 		return nil, err
+	}
+	if a.Paused {
+		a.Status = StatusPaused
 	}
 	if folders != "" {
 		a.Folders = strings.Split(folders, "\n")
@@ -318,6 +325,31 @@ func (s *Store) SetChannelStatus(ctx context.Context, channelID, status, lastErr
 	return nil
 }
 
+// SetPaused pauses or resumes an account's sync and records who did it in
+// the audit log, in one transaction. Pausing an account already paused
+// (or resuming one that runs) changes nothing and is not recorded; it
+// reports whether the account changed.
+func (s *Store) SetPaused(ctx context.Context, workspaceID, accountID string, paused bool, who Actor) (bool, error) {
+	a, err := s.Account(ctx, workspaceID, accountID)
+	if err != nil {
+		return false, err
+	}
+	if a.Paused == paused {
+		return false, nil
+	}
+	action := AuditAccountResume
+	if paused {
+		action = AuditAccountPause
+	}
+	err = s.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE channels SET paused = $1 WHERE id = $2`, paused, a.ChannelID); err != nil {
+			return fmt.Errorf("%s %s: %w", action, a.Handle, err)
+		}
+		return AuditTx(ctx, tx, workspaceID, who, action, a.ID, map[string]any{"handle": a.Handle, "owner": a.MemberEmail})
+	})
+	return err == nil, err
+}
+
 // AcquireLease takes the channel's sync lease for owner until the given
 // time, unless another owner holds an unexpired one. It is how two
 // processes (a worker and `sync --once`, or two workers) never sync the
@@ -380,7 +412,8 @@ func (s *Store) DeleteAccount(ctx context.Context, workspaceID, accountID string
 
 // MailboxesByStatus counts the channels of every workspace by status.
 func (s *Store) MailboxesByStatus(ctx context.Context) (map[string]int, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT status, COUNT(*) FROM channels GROUP BY status`)
+	rows, err := s.DB.QueryContext(ctx, `SELECT CASE WHEN paused THEN 'paused' ELSE status END AS shown, COUNT(*)
+		FROM channels GROUP BY shown`)
 	if err != nil {
 		return nil, fmt.Errorf("count mailboxes: %w", err)
 	}

@@ -43,7 +43,7 @@ func (s *server) addIMAPAccount(ctx context.Context, m *store.Member, in account
 	case a != nil && err != nil:
 		// Saved; only the queueing failed: the scheduler imports it on its next round.
 		s.log.Error("queue initial import", "account", a.ID, "err", err)
-		return a, nil
+		err = nil
 	}
 	return a, err
 }
@@ -55,18 +55,113 @@ func capitalize(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// ownAccount returns an account member m may change: their own, or any
-// of the workspace's for an admin. Another member's account is a 403;
+// Who may do what with a mailbox: its owner everything; an admin of its
+// workspace may remove it, pause and resume its sync and reconcile it
+// (the chores of a broken connection), nothing that could widen what the
+// admin may read. Every member lists the workspace's mailboxes
+// (GET /accounts), so a colleague's mailbox is a 403, not a secret;
 // another workspace's is a 404 like an unknown id.
-func (s *server) ownAccount(r *http.Request, m *store.Member, id string) (*store.Account, error) {
+
+// ownedAccount returns an account only its owner may change: sharing
+// level, folders, exclusions, auto-creation.
+func (s *server) ownedAccount(r *http.Request, m *store.Member, id string) (*store.Account, error) {
 	a, err := s.cfg.Store.Account(r.Context(), m.WorkspaceID, id)
 	if err != nil {
 		return nil, err
 	}
-	if a.MemberID != m.ID && m.Role != "admin" {
-		return nil, errorf(http.StatusForbidden, "only the owner of %s or an admin may change it", a.Handle)
+	if a.MemberID != m.ID {
+		return nil, errorf(http.StatusForbidden, "only the owner of %s may change its settings", a.Handle)
 	}
 	return a, nil
+}
+
+// managedAccount returns an account member m may remove, pause or resume:
+// their own, or any of the workspace's for an admin.
+func (s *server) managedAccount(r *http.Request, m *store.Member, id string) (*store.Account, error) {
+	a, err := s.cfg.Store.Account(r.Context(), m.WorkspaceID, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.MemberID != m.ID && !isAdmin(m) {
+		return nil, errorf(http.StatusForbidden, "only the owner of %s or an admin may do this", a.Handle)
+	}
+	return a, nil
+}
+
+// accountAddDetails describes a mailbox added, for the audit log (never
+// its password).
+func accountAddDetails(a *store.Account) map[string]any {
+	return map[string]any{"handle": a.Handle, "provider": a.Provider, "host": a.Host, "username": a.Username}
+}
+
+func isAdmin(m *store.Member) bool { return m.Role == "admin" }
+
+// actor is who makes a request, for the audit log.
+func actor(r *http.Request, m *store.Member) store.Actor {
+	return store.MemberActor(m, clientIP(r))
+}
+
+// audit records a change already made. The change stands even if its
+// record fails: the failure is logged loudly instead.
+func (s *server) audit(r *http.Request, m *store.Member, action, target string, details map[string]any) {
+	if err := s.cfg.Store.Audit(r.Context(), m.WorkspaceID, actor(r, m), action, target, details); err != nil {
+		s.log.Error("audit log", "action", action, "target", target, "err", err)
+	}
+}
+
+// settingsDetails names the settings a change sets, with their new
+// values, for the audit log.
+func settingsDetails(a *store.Account, in store.ChannelSettings) map[string]any {
+	d := map[string]any{"handle": a.Handle}
+	if in.Visibility != nil {
+		d["visibility"] = *in.Visibility
+	}
+	if in.AutoCreate != nil {
+		d["autoCreate"] = *in.AutoCreate
+	}
+	if in.ExcludeGroup != nil {
+		d["excludeGroup"] = *in.ExcludeGroup
+	}
+	if in.ExcludePersonal != nil {
+		d["excludePersonal"] = *in.ExcludePersonal
+	}
+	if in.Folders != nil {
+		d["folders"] = *in.Folders
+	}
+	return d
+}
+
+// setPaused pauses or resumes a mailbox (its owner or an admin); resuming
+// queues a sync at once.
+func (s *server) setPaused(r *http.Request, m *store.Member, id string, paused bool) (*store.Account, error) {
+	a, err := s.managedAccount(r, m, id)
+	if err != nil {
+		return nil, err
+	}
+	changed, err := s.cfg.Store.SetPaused(r.Context(), m.WorkspaceID, a.ID, paused, actor(r, m))
+	if err != nil {
+		return nil, err
+	}
+	if changed && !paused && s.cfg.Queue != nil {
+		if err := s.cfg.Queue.EnqueueSync(r.Context(), a.ID); err != nil {
+			// Resumed; the scheduler syncs it on its next round.
+			s.log.Error("queue sync after resume", "account", a.ID, "err", err)
+		}
+	}
+	return s.cfg.Store.Account(r.Context(), m.WorkspaceID, a.ID)
+}
+
+// removeAccount removes a mailbox (its owner or an admin).
+func (s *server) removeAccount(r *http.Request, m *store.Member, id string) error {
+	a, err := s.managedAccount(r, m, id)
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Store.DeleteAccount(r.Context(), m.WorkspaceID, a.ID); err != nil {
+		return err
+	}
+	s.audit(r, m, store.AuditAccountRemove, a.ID, map[string]any{"handle": a.Handle, "owner": a.MemberEmail})
+	return nil
 }
 
 // channelSettings validates a settings change.

@@ -41,6 +41,8 @@ func (s *server) routeAPI() {
 	s.api("GET", "/accounts/{id}", s.apiAccount)
 	s.api("PATCH", "/accounts/{id}", s.apiUpdateAccount)
 	s.api("DELETE", "/accounts/{id}", s.apiDeleteAccount)
+	s.api("POST", "/accounts/{id}/pause", s.apiPauseAccount)
+	s.api("POST", "/accounts/{id}/resume", s.apiResumeAccount)
 	s.api("GET", "/accounts/{id}/reconcile", s.apiReconcile)
 	s.api("POST", "/accounts/{id}/reconcile", s.apiRepair)
 	s.api("GET", "/blocklist", s.apiBlocklist)
@@ -48,6 +50,7 @@ func (s *server) routeAPI() {
 	s.api("DELETE", "/blocklist/{entry}", s.apiRemoveBlocklist)
 	s.api("GET", "/workspace", s.apiWorkspace)
 	s.api("PATCH", "/workspace", s.apiUpdateWorkspace)
+	s.api("GET", "/audit", s.apiAudit)
 }
 
 func (s *server) apiPeople(w http.ResponseWriter, r *http.Request, m *store.Member) error {
@@ -325,6 +328,7 @@ func (s *server) apiAddAccount(w http.ResponseWriter, r *http.Request, m *store.
 	if err != nil {
 		return err
 	}
+	s.audit(r, m, store.AuditAccountAdd, a.ID, accountAddDetails(a))
 	return writeJSON(w, http.StatusCreated, visibility.Account(a))
 }
 
@@ -339,7 +343,7 @@ type accountSettingsJSON struct {
 }
 
 func (s *server) apiUpdateAccount(w http.ResponseWriter, r *http.Request, m *store.Member) error {
-	a, err := s.ownAccount(r, m, r.PathValue("id"))
+	a, err := s.ownedAccount(r, m, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -351,7 +355,7 @@ func (s *server) apiUpdateAccount(w http.ResponseWriter, r *http.Request, m *sto
 	if err != nil {
 		return err
 	}
-	if _, err := s.updateSettings(r.Context(), a, settings); err != nil {
+	if _, err := s.updateSettings(r, m, a, settings); err != nil {
 		return err
 	}
 	a, err = s.cfg.Store.Account(r.Context(), m.WorkspaceID, a.ID)
@@ -362,15 +366,53 @@ func (s *server) apiUpdateAccount(w http.ResponseWriter, r *http.Request, m *sto
 }
 
 func (s *server) apiDeleteAccount(w http.ResponseWriter, r *http.Request, m *store.Member) error {
-	a, err := s.ownAccount(r, m, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	if err := s.cfg.Store.DeleteAccount(r.Context(), m.WorkspaceID, a.ID); err != nil {
+	if err := s.removeAccount(r, m, r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// apiPauseAccount stops a mailbox's sync until it is resumed (its owner or an admin).
+func (s *server) apiPauseAccount(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	a, err := s.setPaused(r, m, r.PathValue("id"), true)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, visibility.Account(a))
+}
+
+// apiResumeAccount resumes a paused mailbox and queues its sync.
+func (s *server) apiResumeAccount(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	a, err := s.setPaused(r, m, r.PathValue("id"), false)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, visibility.Account(a))
+}
+
+// auditPage is a page of the audit log.
+type auditPage struct {
+	Total   int                 `json:"total"`
+	Limit   int                 `json:"limit"`
+	Offset  int                 `json:"offset"`
+	Entries []*store.AuditEntry `json:"entries"`
+}
+
+// apiAudit lists the workspace's audit log, newest first (admins only).
+func (s *server) apiAudit(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	if !isAdmin(m) {
+		return errorf(http.StatusForbidden, "only admins may read the audit log")
+	}
+	limit, offset, err := paging(r)
+	if err != nil {
+		return err
+	}
+	total, entries, err := s.cfg.Store.AuditLog(r.Context(), m.WorkspaceID, limit, offset)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, auditPage{Total: total, Limit: limit, Offset: offset, Entries: entries})
 }
 
 func (s *server) apiBlocklist(w http.ResponseWriter, r *http.Request, m *store.Member) error {
@@ -397,6 +439,7 @@ func (s *server) apiAddBlocklist(w http.ResponseWriter, r *http.Request, m *stor
 	}); err != nil {
 		return err
 	}
+	s.audit(r, m, store.AuditBlocklistAdd, m.ID, map[string]any{"entry": entry})
 	return writeJSON(w, http.StatusCreated, map[string]string{"entry": entry})
 }
 
@@ -410,17 +453,23 @@ func (s *server) apiRemoveBlocklist(w http.ResponseWriter, r *http.Request, m *s
 	}); err != nil {
 		return err
 	}
+	s.audit(r, m, store.AuditBlocklistRemove, m.ID, map[string]any{"entry": entry})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-// updateSettings saves a mailbox's settings, acting on its past mail, and
-// queues a sync when the folders to sync changed: that sync lists the
-// folders newly picked. It reports whether it queued that sync.
-func (s *server) updateSettings(ctx context.Context, a *store.Account, in store.ChannelSettings) (bool, error) {
+// updateSettings saves a mailbox's settings for its owner m, acting on its
+// past mail, records the change, and queues a sync when the folders to
+// sync changed: that sync lists the folders newly picked. It reports
+// whether it queued that sync.
+func (s *server) updateSettings(r *http.Request, m *store.Member, a *store.Account, in store.ChannelSettings) (bool, error) {
+	ctx := r.Context()
 	resync := in.Folders != nil && !sameFolders(a.Folders, *in.Folders)
 	err := s.changeRules(ctx, func() (rules.Result, error) {
 		res, err := rules.UpdateSettings(ctx, s.cfg.Store, a.WorkspaceID, a.ID, in)
+		if err == nil {
+			s.audit(r, m, store.AuditAccountUpdate, a.ID, settingsDetails(a, in))
+		}
 		if err == nil && resync && !slices.Contains(res.Resync, a.ID) {
 			res.Resync = append(res.Resync, a.ID)
 		}
@@ -467,7 +516,7 @@ func (s *server) reconciler() reconcile.Reconciler {
 
 // apiReconcile compares a mailbox with its server (its owner or an admin).
 func (s *server) apiReconcile(w http.ResponseWriter, r *http.Request, m *store.Member) error {
-	a, err := s.ownAccount(r, m, r.PathValue("id"))
+	a, err := s.managedAccount(r, m, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -482,7 +531,7 @@ func (s *server) apiReconcile(w http.ResponseWriter, r *http.Request, m *store.M
 // readies and queues the sync that repairs it: 202 with the report that
 // prompted it, or 200 when there is nothing to repair.
 func (s *server) apiRepair(w http.ResponseWriter, r *http.Request, m *store.Member) error {
-	a, err := s.ownAccount(r, m, r.PathValue("id"))
+	a, err := s.managedAccount(r, m, r.PathValue("id"))
 	if err != nil {
 		return err
 	}

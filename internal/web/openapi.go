@@ -116,10 +116,26 @@ func openAPIDocument() obj {
 		},
 		"/accounts/{id}": obj{
 			"get": withParams(op("Get a mailbox", "200", reply("the account", ref("Account")), "404"), idParam),
-			"patch": withBody(withParams(op("Change a mailbox's settings (its owner or an admin)", "200",
+			"patch": withBody(withParams(op("Change a mailbox's settings: sharing level, folders, exclusions, auto-creation "+
+				"(its owner only: anyone else in the workspace, admins included, gets 403)", "200",
 				reply("the account", ref("Account")), "400", "403", "404"), idParam), ref("AccountSettings")),
 			"delete": withParams(op("Remove a mailbox and the messages only it held (its owner or an admin); contacts stay",
 				"204", noContent, "403", "404"), idParam),
+		},
+		"/accounts/{id}/pause": obj{
+			"post": withParams(op("Pause a mailbox's sync (its owner or an admin): the scheduler, push and `sync --once` "+
+				"leave it alone and its status is paused until it is resumed; pausing a paused mailbox changes nothing",
+				"200", reply("the account", ref("Account")), "403", "404"), idParam),
+		},
+		"/accounts/{id}/resume": obj{
+			"post": withParams(op("Resume a paused mailbox's sync (its owner or an admin) and queue a sync at once",
+				"200", reply("the account", ref("Account")), "403", "404"), idParam),
+		},
+		"/audit": obj{
+			"get": withParams(op("The workspace's audit log, newest first (admins only): every change to mailboxes, "+
+				"sharing, folders, exclusions, auto-creation, blocklists, workspace settings, members, passwords and API tokens. "+
+				"Never holds mail content, passwords or tokens",
+				"200", reply("a page of the audit log", ref("AuditPage")), "400", "403"), pageParams...),
 		},
 		"/accounts/{id}/reconcile": obj{
 			"get": withParams(op("Compare a mailbox with its server, folder by folder (its owner or an admin)", "200",
@@ -217,12 +233,26 @@ func schemas() obj {
 		"Account": object([]string{"id", "member", "provider", "handle", "status", "lastSyncedAt", "counts"}, obj{
 			"id": str(), "member": str(), "memberId": str(), "provider": str(), "handle": str(), "aliases": arrayOf(str()),
 			"host": str(), "port": obj{"type": "integer"}, "security": str(), "username": str(),
-			"status":       obj{"type": "string", "enum": []string{"not_synced", "importing", "active", "failed_auth", "failed"}},
+			"status": obj{"type": "string", "enum": []string{"not_synced", "importing", "active", "failed_auth", "failed", "paused"},
+				"description": "paused: an owner or an admin paused its sync; resuming shows the last sync's outcome again"},
 			"lastError":    obj{"type": "string", "description": "why the last sync failed, in words"},
 			"lastSyncedAt": obj{"type": "string", "format": "date-time", "nullable": true},
 			"counts":       counts, "visibility": obj{"type": "string", "enum": []string{"metadata", "subject", "everything"}},
 			"autoCreate":   obj{"type": "string", "enum": []string{"none", "sent", "sent-and-received"}},
 			"excludeGroup": obj{"type": "boolean"}, "excludePersonal": obj{"type": "boolean"}, "folders": arrayOf(str())}),
+		"AuditPage": object([]string{"total", "limit", "offset", "entries"}, obj{
+			"total": obj{"type": "integer"}, "limit": obj{"type": "integer"}, "offset": obj{"type": "integer"},
+			"entries": arrayOf(ref("AuditEntry"))}),
+		"AuditEntry": object([]string{"id", "at", "actorId", "actor", "ip", "action", "targetId", "details"}, obj{
+			"id": str(), "at": obj{"type": "string", "format": "date-time"},
+			"actorId": obj{"type": "string", "description": "the member who made the change; empty for the operator's CLI"},
+			"actor":   obj{"type": "string", "description": "the member's login email, or cli"},
+			"ip":      obj{"type": "string", "description": "the client IP of the request (X-Forwarded-For from a proxy on a private or loopback address), or cli"},
+			"action": obj{"type": "string", "description": "what changed", "enum": []string{"account.add", "account.update", "account.remove",
+				"account.pause", "account.resume", "account.credentials", "blocklist.add", "blocklist.remove", "member.add",
+				"member.password", "token.create", "workspace.create", "workspace.update"}},
+			"targetId": obj{"type": "string", "description": "the id of the account, member, token or workspace changed"},
+			"details":  obj{"type": "object", "description": "the settings changed and their new values (names and addresses, never mail content, passwords or tokens)"}}),
 		"Reconciliation": object([]string{"accountId", "handle", "folders", "ok", "repaired"}, obj{
 			"accountId": str(), "handle": str(), "ok": obj{"type": "boolean"}, "repaired": obj{"type": "boolean"},
 			"folders": arrayOf(object([]string{"folder", "onServer", "imported", "skipped", "failed", "missing", "extra", "ok"}, obj{

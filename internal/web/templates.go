@@ -48,6 +48,8 @@ var funcs = template.FuncMap{
 	"when":  when,
 	"ptr":   func(s *string) string { return deref(s) },
 	"lower": strings.ToLower,
+	// pauseArgs hands the Pause/Resume buttons their account and the form token.
+	"pauseArgs": func(a accountRow, csrf string) map[string]any { return map[string]any{"Account": a, "CSRF": csrf} },
 }
 
 func deref(s *string) string {

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -40,6 +42,8 @@ func (s *server) routeUI() {
 	s.ui("POST /settings/accounts", s.uiAddAccount)
 	s.ui("GET /settings/accounts/status", s.uiAccountStatus)
 	s.ui("POST /settings/accounts/{id}/remove", s.uiRemoveAccount)
+	s.ui("POST /settings/accounts/{id}/pause", s.uiPauseAccount)
+	s.ui("POST /settings/accounts/{id}/resume", s.uiResumeAccount)
 	s.ui("GET /settings/emails", s.uiEmails)
 	s.ui("GET /settings/emails/{id}", s.uiMailbox)
 	s.ui("POST /settings/emails/{id}", s.uiSaveMailbox)
@@ -48,6 +52,7 @@ func (s *server) routeUI() {
 	s.ui("POST /settings/blocklist/remove", s.uiRemoveBlocklist)
 	s.ui("GET /settings/workspace", s.uiWorkspace)
 	s.ui("POST /settings/workspace", s.uiSaveWorkspace)
+	s.ui("GET /settings/audit", s.uiAudit)
 }
 
 // home is the login page for visitors and the People list for members.
@@ -326,6 +331,7 @@ var statusLabels = map[string]string{
 	store.StatusActive:     "Synced",
 	store.StatusFailedAuth: "Login refused",
 	store.StatusFailed:     "Sync failed",
+	store.StatusPaused:     "Paused",
 }
 
 func toAccountRow(a *store.Account) accountRow {
@@ -344,17 +350,27 @@ func toAccountRow(a *store.Account) accountRow {
 
 // ownAccounts lists the logged-in member's mailboxes.
 func (s *server) ownAccounts(r *http.Request, m *store.Member) ([]accountRow, error) {
+	own, _, err := s.splitAccounts(r, m)
+	return own, err
+}
+
+// splitAccounts lists the workspace's mailboxes: member m's own, and the
+// others'. An admin manages the others' (pause, resume, remove) and
+// nothing else of them.
+func (s *server) splitAccounts(r *http.Request, m *store.Member) (own, others []accountRow, err error) {
 	accounts, err := s.cfg.Store.Accounts(r.Context(), m.WorkspaceID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	rows := []accountRow{}
+	own, others = []accountRow{}, []accountRow{}
 	for _, a := range accounts {
 		if a.MemberID == m.ID {
-			rows = append(rows, toAccountRow(a))
+			own = append(own, toAccountRow(a))
+		} else {
+			others = append(others, toAccountRow(a))
 		}
 	}
-	return rows, nil
+	return own, others, nil
 }
 
 // accountForm is the Add account form's values.
@@ -365,15 +381,18 @@ type accountForm struct {
 }
 
 func (s *server) renderAccounts(w http.ResponseWriter, r *http.Request, sess *store.Session, status int, form accountForm, formErr string) error {
-	rows, err := s.ownAccounts(r, sess.Member)
+	rows, others, err := s.splitAccounts(r, sess.Member)
 	if err != nil {
 		return err
+	}
+	if !isAdmin(sess.Member) {
+		others = nil // a member manages only their own mailboxes
 	}
 	if form.Preset == "" {
 		form = accountForm{Preset: "gmail", Host: presets[0].Host, Port: presets[0].Port, Security: "tls", Open: form.Open}
 	}
 	s.render(w, r, status, "accounts", page{Title: "Accounts", Nav: "settings", Sub: "accounts",
-		Data: map[string]any{"Accounts": rows, "Presets": presets, "Form": form, "Error": formErr,
+		Data: map[string]any{"Accounts": rows, "Team": others, "Presets": presets, "Form": form, "Error": formErr,
 			"Added": r.URL.Query().Get("added")}})
 	return nil
 }
@@ -400,6 +419,7 @@ func (s *server) uiAddAccount(w http.ResponseWriter, r *http.Request, sess *stor
 		}
 		return s.renderAccounts(w, r, sess, status, form, msg)
 	}
+	s.audit(r, sess.Member, store.AuditAccountAdd, a.ID, accountAddDetails(a))
 	http.Redirect(w, r, "/settings/accounts?added="+url.QueryEscape(a.Handle), http.StatusSeeOther)
 	return nil
 }
@@ -415,11 +435,23 @@ func (s *server) uiAccountStatus(w http.ResponseWriter, r *http.Request, sess *s
 }
 
 func (s *server) uiRemoveAccount(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
-	a, err := s.ownAccount(r, sess.Member, r.PathValue("id"))
-	if err != nil {
+	if err := s.removeAccount(r, sess.Member, r.PathValue("id")); err != nil {
 		return err
 	}
-	if err := s.cfg.Store.DeleteAccount(r.Context(), sess.Member.WorkspaceID, a.ID); err != nil {
+	http.Redirect(w, r, "/settings/accounts", http.StatusSeeOther)
+	return nil
+}
+
+func (s *server) uiPauseAccount(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	if _, err := s.setPaused(r, sess.Member, r.PathValue("id"), true); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/settings/accounts", http.StatusSeeOther)
+	return nil
+}
+
+func (s *server) uiResumeAccount(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	if _, err := s.setPaused(r, sess.Member, r.PathValue("id"), false); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/settings/accounts", http.StatusSeeOther)
@@ -440,16 +472,22 @@ func (s *server) uiEmails(w http.ResponseWriter, r *http.Request, sess *store.Se
 	return nil
 }
 
-// mailboxAccount is the member's own mailbox; another's answers 404.
+// mailboxAccount is the member's own mailbox, whose settings only they
+// see and change. A colleague's answers 403 to an admin, who sees it
+// listed on Settings > Accounts, and 404 to a member, whose settings
+// pages list only their own mailboxes.
 func (s *server) mailboxAccount(r *http.Request, m *store.Member) (*store.Account, error) {
 	a, err := s.cfg.Store.Account(r.Context(), m.WorkspaceID, r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}
-	if a.MemberID != m.ID {
-		return nil, fmt.Errorf("account %s of another member: %w", a.ID, store.ErrNotFound)
+	if a.MemberID == m.ID {
+		return a, nil
 	}
-	return a, nil
+	if isAdmin(m) {
+		return nil, errorf(http.StatusForbidden, "Only the owner of %s changes its settings. An admin may pause, resume or remove it on Settings > Accounts.", a.Handle)
+	}
+	return nil, fmt.Errorf("account %s of another member: %w", a.ID, store.ErrNotFound)
 }
 
 func (s *server) renderMailbox(w http.ResponseWriter, r *http.Request, sess *store.Session, a *store.Account, status int, msg, formErr string) error {
@@ -491,7 +529,7 @@ func (s *server) uiSaveMailbox(w http.ResponseWriter, r *http.Request, sess *sto
 	settings, err := mailboxForm(r)
 	resynced := false
 	if err == nil {
-		resynced, err = s.updateSettings(r.Context(), a, settings)
+		resynced, err = s.updateSettings(r, sess.Member, a, settings)
 	}
 	var he *httpError
 	if errors.As(err, &he) {
@@ -613,17 +651,66 @@ func (s *server) uiAddBlocklist(w http.ResponseWriter, r *http.Request, sess *st
 	}); err != nil {
 		return err
 	}
+	s.audit(r, sess.Member, store.AuditBlocklistAdd, sess.Member.ID, map[string]any{"entry": entry})
 	http.Redirect(w, r, "/settings/blocklist", http.StatusSeeOther)
 	return nil
 }
 
 func (s *server) uiRemoveBlocklist(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	entry := r.PostFormValue("entry")
 	err := s.changeRules(r.Context(), func() (rules.Result, error) {
-		return rules.RemoveBlocklistEntry(r.Context(), s.cfg.Store, sess.Member.ID, r.PostFormValue("entry"))
+		return rules.RemoveBlocklistEntry(r.Context(), s.cfg.Store, sess.Member.ID, entry)
 	})
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	if err == nil {
+		s.audit(r, sess.Member, store.AuditBlocklistRemove, sess.Member.ID, map[string]any{"entry": entry})
+	}
 	http.Redirect(w, r, "/settings/blocklist", http.StatusSeeOther)
 	return nil
+}
+
+// auditPageSize is the number of entries on one page of Settings > Audit.
+const auditPageSize = 50
+
+// uiAudit shows the workspace's audit log, newest first (admins only).
+func (s *server) uiAudit(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	if !isAdmin(sess.Member) {
+		return errorf(http.StatusForbidden, "Only admins may read the audit log.")
+	}
+	pageNo, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	pageNo = max(pageNo, 1)
+	total, entries, err := s.cfg.Store.AuditLog(r.Context(), sess.Member.WorkspaceID, auditPageSize, (pageNo-1)*auditPageSize)
+	if err != nil {
+		return err
+	}
+	rows := make([]auditRow, 0, len(entries))
+	for _, e := range entries {
+		rows = append(rows, toAuditRow(e))
+	}
+	data := map[string]any{"Entries": rows, "Total": total}
+	if pageNo > 1 {
+		data["PrevURL"] = fmt.Sprintf("/settings/audit?page=%d", pageNo-1)
+	}
+	if pageNo*auditPageSize < total {
+		data["NextURL"] = fmt.Sprintf("/settings/audit?page=%d", pageNo+1)
+	}
+	s.render(w, r, http.StatusOK, "audit", page{Title: "Audit log", Nav: "settings", Sub: "audit", Data: data})
+	return nil
+}
+
+// auditRow is an audit entry ready to show.
+type auditRow struct {
+	*store.AuditEntry
+	When    string
+	Changes []string // "name: value", sorted by name
+}
+
+func toAuditRow(e *store.AuditEntry) auditRow {
+	row := auditRow{AuditEntry: e, When: e.At.Format("2006-01-02 15:04:05 UTC")}
+	for _, k := range slices.Sorted(maps.Keys(e.Details)) {
+		row.Changes = append(row.Changes, fmt.Sprintf("%s: %v", k, e.Details[k]))
+	}
+	return row
 }
