@@ -11,7 +11,9 @@ import (
 	"github.com/mailsync/mailsync/internal/connect"
 	"github.com/mailsync/mailsync/internal/ingest"
 	"github.com/mailsync/mailsync/internal/jobs"
+	"github.com/mailsync/mailsync/internal/oauth"
 	"github.com/mailsync/mailsync/internal/rules"
+	"github.com/mailsync/mailsync/internal/secrets"
 	"github.com/mailsync/mailsync/internal/store"
 	"github.com/mailsync/mailsync/internal/visibility"
 )
@@ -22,10 +24,16 @@ func runAccount(ctx context.Context, app *App, args []string) error {
 	}
 	switch args[0] {
 	case "add":
-		if len(args) < 2 || args[1] != "imap" {
-			return usagef("usage: mailsync account add imap --member E --host H … (only imap can be added from the CLI today)")
+		if len(args) < 2 {
+			return usagef("usage: mailsync account add imap|gmail|microsoft --member E …")
 		}
-		return accountAddIMAP(ctx, app, args[2:])
+		switch args[1] {
+		case "imap":
+			return accountAddIMAP(ctx, app, args[2:])
+		case oauth.Google, oauth.Microsoft:
+			return accountAddOAuth(ctx, app, args[1], args[2:])
+		}
+		return usagef("unknown provider %q: imap, gmail or microsoft", args[1])
 	case "set":
 		return accountSet(ctx, app, args[1:])
 	case "list":
@@ -74,7 +82,7 @@ func accountAddIMAP(ctx context.Context, app *App, args []string) error {
 		if err != nil {
 			return err
 		}
-		a, err := accounts.Adder{Store: st, Box: box, Connect: app.connector(), Queue: q}.AddIMAP(ctx, m, in)
+		a, err := accounts.Adder{Store: st, Box: box, Connect: app.connector(st, box), Queue: q}.AddIMAP(ctx, m, in)
 		if err != nil {
 			return err
 		}
@@ -84,12 +92,23 @@ func accountAddIMAP(ctx context.Context, app *App, args []string) error {
 	})
 }
 
-// connector returns the IMAP connector, or the test's.
-func (app *App) connector() ingest.ConnectFunc {
+// connector returns how mailboxes are reached: the test's override, or
+// the providers with the OAuth applications of the environment, storing
+// rotated tokens through st.
+func (app *App) connector(st *store.Store, box *secrets.Box) ingest.ConnectFunc {
 	if app.Connect != nil {
 		return app.Connect
 	}
-	return connect.Connector{}.Connect
+	return app.connectorFor(st, box).Connect
+}
+
+// connectorFor is the connector with the environment's OAuth settings.
+func (app *App) connectorFor(st *store.Store, box *secrets.Box) connect.Connector {
+	c := connect.Connector{OAuth: oauth.FromEnv(app.Getenv), Store: st, Box: box, Log: app.Log}
+	if app.Transport != nil {
+		c.Transport = app.Transport
+	}
+	return c
 }
 
 func accountSet(ctx context.Context, app *App, args []string) error {

@@ -98,6 +98,7 @@ func workspaceSet(ctx context.Context, app *App, args []string) error {
 		if err != nil {
 			return err
 		}
+		app.audit(ctx, st, ws.ID, store.AuditWorkspaceUpdate, ws.ID, map[string]any{"importInternal": *on})
 		fmt.Fprintf(app.Stderr, "workspace %s updated\n", ws.Name)
 		return app.reportRules(ctx, st, res)
 	})

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,6 +37,8 @@ type App struct {
 	Log            *slog.Logger
 	// Connect overrides how mailboxes are reached (tests trust their own CA).
 	Connect ingest.ConnectFunc
+	// Transport, when set, carries the Gmail and Graph API requests.
+	Transport http.RoundTripper
 
 	dsn     string
 	keyFile string

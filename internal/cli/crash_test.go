@@ -25,11 +25,7 @@ func TestKilledImportResumes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and imports 1,500 messages twice")
 	}
-	bin := filepath.Join(t.TempDir(), "mailsync")
-	build := exec.Command("go", "build", "-o", bin, "github.com/mailsync/mailsync/cmd/mailsync")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	dove := dovecottest.Start(t, dovecottest.Options{})
 	mbox := filepath.Join(t.TempDir(), "corpus.mbox")
 	f, _ := os.Create(mbox)
@@ -62,6 +58,17 @@ func TestKilledImportResumes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// buildBinary builds mailsync for tests that run it as a process.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "mailsync")
+	build := exec.Command("go", "build", "-o", bin, "github.com/mailsync/mailsync/cmd/mailsync")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 type importResult struct {

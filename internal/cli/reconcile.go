@@ -35,7 +35,7 @@ func runReconcile(ctx context.Context, app *App, args []string) error {
 		} else if accounts, err = st.Accounts(ctx, ws.ID); err != nil {
 			return err
 		}
-		r := reconcile.Reconciler{Syncer: &ingest.Syncer{Store: st, Box: box, Connect: app.connector(), Log: app.Log}}
+		r := reconcile.Reconciler{Syncer: &ingest.Syncer{Store: st, Box: box, Connect: app.connector(st, box), Log: app.Log}}
 		reports := []*reconcile.Report{}
 		allOK := true
 		for _, a := range accounts {

@@ -62,8 +62,8 @@ func (app *App) runWorkers(ctx context.Context, interval time.Duration, workers 
 		return err
 	}
 	m := metrics.New(st)
-	watcher := &push.Manager{Store: st, Box: box, Connect: app.connector(), Log: app.Log}
-	syncer := &ingest.Syncer{Store: st, Box: box, Connect: app.connector(), Log: app.Log,
+	watcher := &push.Manager{Store: st, Box: box, Connect: app.connector(st, box), Log: app.Log}
+	syncer := &ingest.Syncer{Store: st, Box: box, Connect: app.connector(st, box), Log: app.Log,
 		OnFinish: func(p ingest.Progress, elapsed time.Duration, err error) {
 			m.SyncFinished(p, elapsed, err)
 			watcher.Poke() // a mailbox just synced may need a watcher now
@@ -89,7 +89,7 @@ func (app *App) runWorkers(ctx context.Context, interval time.Duration, workers 
 	var srv *http.Server
 	if addr != "" {
 		srv = &http.Server{Addr: addr, Handler: web.New(web.Config{Store: st, Box: box, Queue: queue,
-			Connect: app.connector(), Log: app.Log, Metrics: m.Handler()}), ReadHeaderTimeout: 10 * time.Second}
+			Connect: app.connector(st, box), Providers: app.connectorFor(st, box), Log: app.Log, Metrics: m.Handler()}), ReadHeaderTimeout: 10 * time.Second}
 		go func() { serveErr <- srv.ListenAndServe() }()
 		app.Log.Info("listening", "addr", "http://"+addr)
 	}

@@ -57,7 +57,7 @@ func runSync(ctx context.Context, app *App, args []string) error {
 	}
 	accounts = skipPaused(accounts, app.Stderr)
 	reporter := newProgressReporter(app.Stderr)
-	syncer := &ingest.Syncer{Store: st, Box: box, Connect: app.connector(), Log: app.Log, BatchSize: *batch,
+	syncer := &ingest.Syncer{Store: st, Box: box, Connect: app.connector(st, box), Log: app.Log, BatchSize: *batch,
 		OnProgress: reporter.update}
 	var failed []string
 	for _, a := range accounts {

@@ -190,13 +190,22 @@ func (s *Syncer) recordOutcome(ctx context.Context, a *store.Account, err error)
 	case errors.Is(err, context.Canceled):
 		return // stopped, not failed: the next run resumes from the cursors
 	case errors.Is(err, provider.ErrAuth):
-		status, msg = store.StatusFailedAuth, "The server refused the login: "+err.Error()+". Update the password to resume."
+		status, msg = store.StatusFailedAuth, authFailure(a, err)
 	default:
 		status, msg = store.StatusFailed, err.Error()
 	}
 	if serr := s.Store.SetChannelStatus(ctx, a.ChannelID, status, msg, err == nil); serr != nil {
 		s.log().Error("record sync outcome", "account", a.ID, "err", serr)
 	}
+}
+
+// authFailure says in words why the provider refused the mailbox and what
+// its owner does about it.
+func authFailure(a *store.Account, err error) string {
+	if a.Provider == "imap" {
+		return "The server refused the login: " + err.Error() + ". Update the password to resume."
+	}
+	return "Access was refused: " + err.Error() + ". Click Reconnect to sign in again; the sync resumes where it stopped."
 }
 
 // syncLeased syncs a mailbox whose lease is held; progress receives what

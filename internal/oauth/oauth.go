@@ -208,3 +208,9 @@ func describe(a App, err error) error {
 	}
 	return fmt.Errorf("%s token endpoint unreachable: %v: %w", a.Label(), err, provider.ErrUnreachable)
 }
+
+// SetupHint says what the operator does to enable the provider.
+func (a App) SetupHint() string {
+	up := strings.ToUpper(a.Label())
+	return fmt.Sprintf("the operator sets MAILSYNC_%s_CLIENT_ID and MAILSYNC_%s_CLIENT_SECRET (see docs/oauth.md)", up, up)
+}

@@ -103,6 +103,12 @@ func (m *Manager) reconcile(ctx context.Context) {
 		if a.Status == store.StatusFailedAuth || a.Paused || a.LastSyncedAt.IsZero() {
 			continue // nothing to watch until a first import succeeded, or while paused
 		}
+		if a.Provider != "imap" {
+			// Gmail (Pub/Sub) and Graph (subscriptions) push to a public
+			// HTTPS endpoint; until one is configured, the periodic sync
+			// keeps these mailboxes current.
+			continue
+		}
 		folders, err := m.Store.Folders(ctx, a.ChannelID)
 		if err != nil {
 			continue

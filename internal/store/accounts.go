@@ -429,3 +429,26 @@ func (s *Store) MailboxesByStatus(ctx context.Context) (map[string]int, error) {
 	}
 	return out, rows.Err()
 }
+
+// UpdateAccountSecret replaces an account's sealed credentials and
+// nothing else: an OAuth provider rotated its refresh token mid-sync.
+func (s *Store) UpdateAccountSecret(ctx context.Context, accountID, secretEnc string) error {
+	if _, err := s.DB.ExecContext(ctx, `UPDATE connected_accounts SET secret = $1 WHERE id = $2`, secretEnc, accountID); err != nil {
+		return fmt.Errorf("store account secret: %w", err)
+	}
+	return nil
+}
+
+// AccountByHandle returns a workspace's account of a provider and
+// address, or ErrNotFound.
+func (s *Store) AccountByHandle(ctx context.Context, workspaceID, provider, handle string) (*Account, error) {
+	a, err := scanAccount(s.DB.QueryRowContext(ctx, accountSelect+` WHERE a.workspace_id = $1 AND a.provider = $2 AND a.handle = $3`,
+		workspaceID, provider, strings.ToLower(strings.TrimSpace(handle))))
+	if err != nil {
+		return nil, notFound(err, "account "+handle)
+	}
+	if err := s.fillAccounts(ctx, []*Account{a}); err != nil {
+		return nil, err
+	}
+	return a, nil
+}

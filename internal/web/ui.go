@@ -393,7 +393,8 @@ func (s *server) renderAccounts(w http.ResponseWriter, r *http.Request, sess *st
 	}
 	s.render(w, r, status, "accounts", page{Title: "Accounts", Nav: "settings", Sub: "accounts",
 		Data: map[string]any{"Accounts": rows, "Team": others, "Presets": presets, "Form": form, "Error": formErr,
-			"Added": r.URL.Query().Get("added")}})
+			"Added": r.URL.Query().Get("added"), "Reconnected": r.URL.Query().Get("reconnected"),
+			"OAuth": s.oauthButtons()}})
 	return nil
 }
 

@@ -32,7 +32,10 @@ type Config struct {
 	// Connect checks the credentials of a mailbox being added; nil dials
 	// IMAP servers directly.
 	Connect ingest.ConnectFunc
-	Log     *slog.Logger
+	// Providers connects Gmail and Microsoft 365 mailboxes: the OAuth
+	// applications (Settings > Accounts' Connect buttons) and the APIs.
+	Providers connect.Connector
+	Log       *slog.Logger
 	// SessionTTL is how long a UI login lasts (default 14 days).
 	SessionTTL time.Duration
 	// Metrics, when set, is served at /metrics (Prometheus format; counts
@@ -73,6 +76,7 @@ func newServer(cfg Config) *server {
 	}
 	s.routeAPI()
 	s.routeUI()
+	s.routeOAuth()
 	return s
 }
 

@@ -32,9 +32,13 @@ func (s *server) setImportInternal(r *http.Request, m *store.Member, on bool) er
 	if ws.ImportInternal == on {
 		return nil
 	}
-	return s.changeRules(r.Context(), func() (rules.Result, error) {
+	err = s.changeRules(r.Context(), func() (rules.Result, error) {
 		return rules.SetImportInternal(r.Context(), s.cfg.Store, m.WorkspaceID, on)
 	})
+	if err == nil {
+		s.audit(r, m, store.AuditWorkspaceUpdate, ws.ID, map[string]any{"importInternal": on})
+	}
+	return err
 }
 
 func (s *server) apiWorkspace(w http.ResponseWriter, r *http.Request, m *store.Member) error {

@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mailsync/mailsync/internal/accounts"
+	"github.com/mailsync/mailsync/internal/jobs"
+	"github.com/mailsync/mailsync/internal/oauth"
+	"github.com/mailsync/mailsync/internal/store"
+)
+
+// accountAddOAuth adds a Gmail or Microsoft 365 mailbox from a refresh
+// token obtained elsewhere (scripts, migrations); the web UI gets one
+// through the browser flow instead.
+func accountAddOAuth(ctx context.Context, app *App, providerName string, args []string) error {
+	fs := app.flagSet("account add " + providerName)
+	memberEmail := fs.String("member", "", "owner's member email")
+	tokenFile := fs.String("refresh-token-file", "", "file holding the OAuth refresh token")
+	tokenEnv := fs.String("refresh-token-env", "", "environment variable holding the OAuth refresh token")
+	handle := fs.String("handle", "", "mailbox address (default: the address of the provider's profile)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *tokenFile == "" && *tokenEnv == "" {
+		return usagef("a refresh token is required: --refresh-token-file FILE or --refresh-token-env VAR")
+	}
+	if *tokenFile != "" && *tokenEnv != "" {
+		return usagef("give --refresh-token-file or --refresh-token-env, not both")
+	}
+	refresh, err := app.readSecret(*tokenFile, *tokenEnv)
+	if err != nil {
+		return err
+	}
+	in := accounts.OAuth{Provider: providerName, Token: oauth.Token{RefreshToken: refresh}, Handle: *handle}
+	return app.withMember(ctx, *memberEmail, func(st *store.Store, _ *store.Workspace, m *store.Member) error {
+		box, err := app.box(st.DB)
+		if err != nil {
+			return err
+		}
+		q, err := jobs.NewInserter(st.DB)
+		if err != nil {
+			return err
+		}
+		res, err := accounts.Adder{Store: st, Box: box, Queue: q}.AddOAuth(ctx, app.connectorFor(st, box), m, in)
+		if err != nil {
+			return err
+		}
+		a, what, action := res.Account, "added account", store.AuditAccountAdd
+		if res.Reconnected {
+			what = fmt.Sprintf("reconnected account %s (its sync resumes where it stopped):", a.Handle)
+			action = store.AuditAccountReconnect
+		}
+		app.audit(ctx, st, a.WorkspaceID, action, a.ID, map[string]any{"handle": a.Handle, "provider": a.Provider, "owner": m.Email})
+		return app.printID(res.Account.ID, what)
+	})
+}
