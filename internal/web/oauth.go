@@ -43,14 +43,6 @@ func (s *server) oauthButtons() []oauthButton {
 	}
 }
 
-// oauthURLName is the name a provider has in /oauth/{name}/… URLs.
-func oauthURLName(provider string) string {
-	if provider == oauth.Google {
-		return "google"
-	}
-	return provider
-}
-
 func (s *server) routeOAuth() {
 	s.ui("GET /oauth/{provider}/start", s.oauthStart)
 	s.ui("GET /oauth/{provider}/callback", s.oauthCallback)
@@ -115,7 +107,7 @@ func (s *server) oauthCallback(w http.ResponseWriter, r *http.Request, sess *sto
 	q := r.URL.Query()
 	switch {
 	case err != nil:
-		return s.renderAccounts(w, r, sess, http.StatusBadRequest, accountForm{}, err.Error())
+		return s.renderAccounts(w, r, sess, http.StatusBadRequest, accountForm{}, capitalize(err.Error())+".")
 	case flow.Provider != name || flow.MemberID != sess.Member.ID || !sameToken(q.Get("state"), flow.State):
 		return s.renderAccounts(w, r, sess, http.StatusBadRequest, accountForm{},
 			"This sign-in did not start here (its state does not match): click Connect again.")
@@ -158,14 +150,14 @@ func (s *server) readFlow(r *http.Request) (oauthFlow, error) {
 	var flow oauthFlow
 	c, err := r.Cookie(oauthCookie)
 	if err != nil {
-		return flow, errors.New("This sign-in has expired or was started in another browser: click Connect again.")
+		return flow, errors.New("this sign-in has expired or was started in another browser: click Connect again")
 	}
 	plain, err := s.cfg.Box.Open(c.Value)
 	if err != nil || json.Unmarshal([]byte(plain), &flow) != nil {
-		return flow, errors.New("This sign-in could not be read: click Connect again.")
+		return flow, errors.New("this sign-in could not be read: click Connect again")
 	}
 	if time.Now().After(flow.Expires) {
-		return flow, errors.New("This sign-in took too long and expired: click Connect again.")
+		return flow, errors.New("this sign-in took too long and expired: click Connect again")
 	}
 	return flow, nil
 }
