@@ -17,6 +17,7 @@ import (
 	"github.com/mailsync/mailsync/internal/graphfake"
 	"github.com/mailsync/mailsync/internal/oauth"
 	"github.com/mailsync/mailsync/internal/oauthfake"
+	"github.com/mailsync/mailsync/internal/store"
 )
 
 // withOAuth points the server's Google and Microsoft applications at
@@ -89,6 +90,31 @@ func TestBrowserOAuthConnect(t *testing.T) {
 			}
 		})
 	}
+	t.Run("Reconnect", func(t *testing.T) {
+		bg := context.Background()
+		a, err := f.st.AccountByHandle(bg, f.ws.ID, oauth.Google, "carol@ours.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The grant was revoked: the sync recorded failed_auth.
+		if err := f.st.SetChannelStatus(bg, a.ChannelID, store.StatusFailedAuth, "Access was refused", false); err != nil {
+			t.Fatal(err)
+		}
+		step(t, ctx, "open accounts", chromedp.Navigate(ts.URL+"/settings/accounts"),
+			chromedp.WaitVisible(chromedp.CSS(`[data-reconnect="`+a.ID+`"]`)))
+		step(t, ctx, "reconnect", chromedp.Click(chromedp.CSS(`[data-reconnect="`+a.ID+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`p.ok[role=status]`)))
+		if msg := eval[string](t, ctx, `document.querySelector("p.ok").innerText`); !strings.Contains(msg, "reconnected") {
+			t.Fatalf("status message %q", msg)
+		}
+		if q := auth.LastAuthorize(); q.Get("login_hint") != "carol@ours.test" {
+			t.Errorf("reconnect did not hint the address: %v", q)
+		}
+		again, err := f.st.AccountByHandle(bg, f.ws.ID, oauth.Google, "carol@ours.test")
+		if err != nil || again.ID != a.ID || again.Status == store.StatusFailedAuth {
+			t.Fatalf("after reconnect: %+v, %v", again, err)
+		}
+	})
 	screenshot(t, ctx, "settings-accounts-oauth")
 }
 
