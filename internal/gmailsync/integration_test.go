@@ -10,8 +10,8 @@ import (
 	"github.com/mailsync/mailsync/internal/gmailfake"
 	"github.com/mailsync/mailsync/internal/gmailsync"
 	"github.com/mailsync/mailsync/internal/ingest"
+	"github.com/mailsync/mailsync/internal/ingest/ingesttest"
 	"github.com/mailsync/mailsync/internal/provider"
-	"github.com/mailsync/mailsync/internal/secrets"
 	"github.com/mailsync/mailsync/internal/store"
 )
 
@@ -29,35 +29,14 @@ type coreFixture struct {
 func newCoreFixture(t *testing.T, db *database.DB) *coreFixture {
 	t.Helper()
 	ctx := context.Background()
-	key, err := secrets.ParseKey(secrets.NewKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	box, err := secrets.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(db)
-	ws, err := st.CreateWorkspace(ctx, "Our Co", []string{"ourco.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := st.AddMember(ctx, ws.ID, address, "User One", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := st.AddAccount(ctx, store.NewAccount{WorkspaceID: ws.ID, MemberID: m.ID, Provider: "gmail",
-		Handle: address, SecretEnc: box.Seal("refresh-token")})
-	if err != nil {
-		t.Fatal(err)
-	}
 	fake := gmailfake.Start(t, address)
 	connect := func(ctx context.Context, a *store.Account, secret string) (provider.Mailbox, error) {
 		return gmailsync.Open(ctx, gmailsync.Config{BaseURL: fake.URL(), HTTPClient: client("access-for-"+secret, nil),
 			UnitsPerSecond: 1e6})
 	}
-	return &coreFixture{t: t, ctx: ctx, st: st, fake: fake, account: a,
-		syncer: &ingest.Syncer{Store: st, Box: box, Connect: connect, BatchSize: 4}}
+	mb := ingesttest.Setup(t, db, store.NewAccount{Provider: "gmail"}, "refresh-token", connect)
+	mb.Syncer.BatchSize = 4
+	return &coreFixture{t: t, ctx: ctx, st: mb.Store, fake: fake, account: mb.Account, syncer: mb.Syncer}
 }
 
 func (f *coreFixture) sync() {

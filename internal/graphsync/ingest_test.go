@@ -12,8 +12,8 @@ import (
 	"github.com/mailsync/mailsync/internal/graphfake"
 	"github.com/mailsync/mailsync/internal/graphsync"
 	"github.com/mailsync/mailsync/internal/ingest"
+	"github.com/mailsync/mailsync/internal/ingest/ingesttest"
 	"github.com/mailsync/mailsync/internal/provider"
-	"github.com/mailsync/mailsync/internal/secrets"
 	"github.com/mailsync/mailsync/internal/store"
 )
 
@@ -32,35 +32,14 @@ type coreFixture struct {
 func newCoreFixture(t *testing.T, db *database.DB) *coreFixture {
 	t.Helper()
 	ctx := context.Background()
-	key, err := secrets.ParseKey(secrets.NewKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	box, err := secrets.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(db)
-	ws, err := st.CreateWorkspace(ctx, "Our Co", []string{"ourco.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := st.AddMember(ctx, ws.ID, address, "User One", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := st.AddAccount(ctx, store.NewAccount{WorkspaceID: ws.ID, MemberID: m.ID, Provider: "microsoft",
-		Handle: address, SecretEnc: box.Seal("access-token")})
-	if err != nil {
-		t.Fatal(err)
-	}
 	fake := graphfake.Start(t, address)
 	fake.Authorize = func(token string) bool { return token == "access-token" }
 	connect := func(ctx context.Context, _ *store.Account, secret string) (provider.Mailbox, error) {
 		return graphsync.Open(ctx, graphsync.Config{BaseURL: fake.URL(), HTTPClient: client(secret, nil), PageSize: 10})
 	}
-	return &coreFixture{t: t, ctx: ctx, st: st, fake: fake, ws: ws, account: a,
-		syncer: &ingest.Syncer{Store: st, Box: box, Connect: connect, BatchSize: 7}}
+	mb := ingesttest.Setup(t, db, store.NewAccount{Provider: "microsoft"}, "access-token", connect)
+	mb.Syncer.BatchSize = 7
+	return &coreFixture{t: t, ctx: ctx, st: mb.Store, fake: fake, ws: mb.Workspace, account: mb.Account, syncer: mb.Syncer}
 }
 
 func (f *coreFixture) sync() {

@@ -1,6 +1,7 @@
 // Package ingesttest sets up, for tests of the packages that sync, a
-// workspace on ourco.example whose member user1 has an IMAP mailbox on a
-// test Dovecot, and a Syncer for it. Test tooling only.
+// workspace on ourco.example whose member user1 has a mailbox (IMAP on a
+// test Dovecot, or any provider the test connects), and a Syncer for it.
+// Test tooling only.
 package ingesttest
 
 import (
@@ -15,6 +16,9 @@ import (
 	"github.com/mailsync/mailsync/internal/store"
 )
 
+// Handle is the address of user1's mailbox.
+const Handle = "user1@ourco.example"
+
 // Mailbox is user1@ourco.example's mailbox, connected but not synced.
 type Mailbox struct {
 	Store     *store.Store
@@ -27,6 +31,15 @@ type Mailbox struct {
 
 // New connects user1's mailbox on dove in a new workspace of db.
 func New(t testing.TB, db *database.DB, dove *dovecottest.Server) *Mailbox {
+	t.Helper()
+	return Setup(t, db, store.NewAccount{Provider: "imap", Host: dove.Host(), Port: dove.Port(), Security: "none",
+		Username: "user1"}, dovecottest.Password, connect.Connector{}.Connect)
+}
+
+// Setup connects user1's mailbox described by account (its workspace,
+// member and handle are filled in), with secret sealed as its
+// credentials, synced through connect.
+func Setup(t testing.TB, db *database.DB, account store.NewAccount, secret string, connect ingest.ConnectFunc) *Mailbox {
 	t.Helper()
 	ctx := context.Background()
 	key, err := secrets.ParseKey(secrets.NewKey())
@@ -42,16 +55,15 @@ func New(t testing.TB, db *database.DB, dove *dovecottest.Server) *Mailbox {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := st.AddMember(ctx, ws.ID, "user1@ourco.example", "User One", false)
+	m, err := st.AddMember(ctx, ws.ID, Handle, "User One", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := st.AddAccount(ctx, store.NewAccount{WorkspaceID: ws.ID, MemberID: m.ID, Provider: "imap",
-		Handle: "user1@ourco.example", Host: dove.Host(), Port: dove.Port(), Security: "none", Username: "user1",
-		SecretEnc: box.Seal(dovecottest.Password)})
+	account.WorkspaceID, account.MemberID, account.Handle, account.SecretEnc = ws.ID, m.ID, Handle, box.Seal(secret)
+	a, err := st.AddAccount(ctx, account)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &Mailbox{Store: st, Box: box, Workspace: ws, Member: m, Account: a,
-		Syncer: &ingest.Syncer{Store: st, Box: box, Connect: connect.Connector{}.Connect}}
+		Syncer: &ingest.Syncer{Store: st, Box: box, Connect: connect}}
 }
