@@ -162,32 +162,10 @@ func accountSet(ctx context.Context, app *App, args []string) error {
 		if err != nil {
 			return err
 		}
-		app.audit(ctx, st, ws.ID, store.AuditAccountUpdate, pos[0], settingsDetails(in))
+		app.audit(ctx, st, ws.ID, store.AuditAccountUpdate, pos[0], in.AuditDetails())
 		fmt.Fprintf(app.Stderr, "account %s updated\n", pos[0])
 		return app.reportRules(ctx, st, res)
 	})
-}
-
-// settingsDetails names the settings `account set` changed, with their
-// new values, for the audit log.
-func settingsDetails(in store.ChannelSettings) map[string]any {
-	d := map[string]any{}
-	if in.Visibility != nil {
-		d["visibility"] = *in.Visibility
-	}
-	if in.AutoCreate != nil {
-		d["autoCreate"] = *in.AutoCreate
-	}
-	if in.ExcludeGroup != nil {
-		d["excludeGroup"] = *in.ExcludeGroup
-	}
-	if in.ExcludePersonal != nil {
-		d["excludePersonal"] = *in.ExcludePersonal
-	}
-	if in.Folders != nil {
-		d["folders"] = *in.Folders
-	}
-	return d
 }
 
 func boolFlag(name, v string) (*bool, error) {

@@ -116,3 +116,25 @@ func scanAuditEntry(row interface{ Scan(...any) error }) (*AuditEntry, error) {
 	e.At = FromMillis(at)
 	return e, nil
 }
+
+// AuditDetails names the settings a change sets, with their new values,
+// for the audit log.
+func (in ChannelSettings) AuditDetails() map[string]any {
+	d := map[string]any{}
+	if in.Visibility != nil {
+		d["visibility"] = *in.Visibility
+	}
+	if in.AutoCreate != nil {
+		d["autoCreate"] = *in.AutoCreate
+	}
+	if in.ExcludeGroup != nil {
+		d["excludeGroup"] = *in.ExcludeGroup
+	}
+	if in.ExcludePersonal != nil {
+		d["excludePersonal"] = *in.ExcludePersonal
+	}
+	if in.Folders != nil {
+		d["folders"] = *in.Folders
+	}
+	return d
+}

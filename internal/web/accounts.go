@@ -112,22 +112,8 @@ func (s *server) audit(r *http.Request, m *store.Member, action, target string, 
 // settingsDetails names the settings a change sets, with their new
 // values, for the audit log.
 func settingsDetails(a *store.Account, in store.ChannelSettings) map[string]any {
-	d := map[string]any{"handle": a.Handle}
-	if in.Visibility != nil {
-		d["visibility"] = *in.Visibility
-	}
-	if in.AutoCreate != nil {
-		d["autoCreate"] = *in.AutoCreate
-	}
-	if in.ExcludeGroup != nil {
-		d["excludeGroup"] = *in.ExcludeGroup
-	}
-	if in.ExcludePersonal != nil {
-		d["excludePersonal"] = *in.ExcludePersonal
-	}
-	if in.Folders != nil {
-		d["folders"] = *in.Folders
-	}
+	d := in.AuditDetails()
+	d["handle"] = a.Handle
 	return d
 }
 
