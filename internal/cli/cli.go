@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/mailsync/mailsync/internal/database"
@@ -44,35 +45,78 @@ type App struct {
 	keyFile string
 	ws      string
 	json    bool
+	// helpOut, when set, receives a flag set's flags instead of the
+	// command running (help mode).
+	helpOut io.Writer
 }
 
+// command is a top-level command; subs lists its verbs when it has some,
+// and help prints each with its flags.
 type command struct {
 	name    string
 	summary string
 	run     func(ctx context.Context, app *App, args []string) error
+	args    string // positional synopsis, for commands without subs
+	subs    []subcommand
 }
 
 func commands() []command {
 	return []command{
-		{"demo", "import a generated mailbox from a built-in IMAP server and show the result", runDemo},
-		{"serve", "run the web UI, REST API, scheduler and sync workers", runServe},
-		{"worker", "run sync workers only", runWorker},
-		{"migrate", "bring the database schema up to date", runMigrate},
-		{"keygen", "print a new secret key", runKeygen},
-		{"workspace", "workspace create | set | show", runWorkspace},
-		{"member", "member add | passwd", runMember},
-		{"token", "token create", runToken},
-		{"account", "account add | set | list | remove | pause | resume", runAccount},
-		{"sync", "sync --once: bring mailboxes up to date", runSync},
-		{"reconcile", "compare mailboxes with the store, and repair with --repair", runReconcile},
-		{"people", "people list | add | delete | add-email | remove-email | merge", runPeople},
-		{"companies", "companies list | delete", runCompanies},
-		{"threads", "threads of a person or company, as a member sees them", runThreads},
-		{"thread", "one thread, as a member sees it", runThread},
-		{"messages", "messages list", runMessages},
-		{"why", "why a message was imported or skipped", runWhy},
-		{"blocklist", "blocklist add | remove | list", runBlocklist},
-		{"audit", "audit list: who changed what, when and from where", runAudit},
+		{name: "demo", summary: "import a generated mailbox from a built-in IMAP server and show the result", run: runDemo},
+		{name: "serve", summary: "run the web UI, REST API, scheduler and sync workers", run: runServe},
+		{name: "worker", summary: "run sync workers only", run: runWorker},
+		{name: "migrate", summary: "bring the database schema up to date", run: runMigrate},
+		{name: "keygen", summary: "print a new secret key", run: runKeygen},
+		{name: "workspace", summary: "workspace create | set | show", run: runWorkspace, subs: []subcommand{
+			{"create", "", "create a workspace"},
+			{"set", "", "change workspace settings (admins)"},
+			{"show", "", "show the workspace and its settings"},
+		}},
+		{name: "member", summary: "member add | passwd", run: runMember, subs: []subcommand{
+			{"add", "", "add a member (creates the workspace \"default\" when none exists)"},
+			{"passwd", "", "set a member's web UI password from a file"},
+		}},
+		{name: "token", summary: "token create", run: runToken, subs: []subcommand{
+			{"create", "", "create an API token (Authorization: Bearer TOKEN)"},
+		}},
+		{name: "account", summary: "account add | set | list | remove | pause | resume", run: runAccount, subs: []subcommand{
+			{"add imap", "", "check an IMAP login and add the mailbox"},
+			{"add gmail", "", "add a Gmail mailbox with an OAuth refresh token"},
+			{"add microsoft", "", "add a Microsoft 365 mailbox with an OAuth refresh token"},
+			{"set", "ID", "change a mailbox's sharing level, folders, exclusions and auto-creation"},
+			{"list", "", "mailboxes with their status and counts"},
+			{"remove", "ID", "remove a mailbox and the mail only it holds"},
+			{"pause", "ID", "stop syncing a mailbox until resumed"},
+			{"resume", "ID", "resume a paused mailbox and queue a sync"},
+		}},
+		{name: "sync", summary: "sync --once: bring mailboxes up to date", run: runSync},
+		{name: "reconcile", summary: "compare mailboxes with the store, and repair with --repair", run: runReconcile},
+		{name: "people", summary: "people list | add | delete | add-email | remove-email | merge", run: runPeople, subs: []subcommand{
+			{"list", "", "every person in the workspace"},
+			{"add", "", "add a person by address"},
+			{"delete", "ID", "delete a person; sync will not create them again"},
+			{"add-email", "ID EMAIL", "give a person another address; past mail re-links"},
+			{"remove-email", "ID EMAIL", "take an address from a person; past mail re-links"},
+			{"merge", "KEEP_ID OTHER_ID", "merge OTHER into KEEP (addresses and messages move)"},
+		}},
+		{name: "companies", summary: "companies list | delete", run: runCompanies, subs: []subcommand{
+			{"list", "", "every company in the workspace"},
+			{"delete", "ID", "delete a company; sync will not create it again"},
+		}},
+		{name: "threads", summary: "threads of a person or company, as a member sees them", run: runThreads},
+		{name: "thread", summary: "one thread, as a member sees it", run: runThread, args: "ID"},
+		{name: "messages", summary: "messages list", run: runMessages, subs: []subcommand{
+			{"list", "", "every stored message a member may see, redacted for them"},
+		}},
+		{name: "why", summary: "why a message was imported or skipped", run: runWhy},
+		{name: "blocklist", summary: "blocklist add | remove | list", run: runBlocklist, subs: []subcommand{
+			{"add", "ENTRY", "block an address or @domain: no import, no contact"},
+			{"remove", "ENTRY", "unblock an address or @domain"},
+			{"list", "", "a member's blocklist"},
+		}},
+		{name: "audit", summary: "audit list: who changed what, when and from where", run: runAudit, subs: []subcommand{
+			{"list", "", "audit log entries, newest first"},
+		}},
 	}
 }
 
@@ -88,12 +132,12 @@ func (app *App) Run(ctx context.Context, args []string) int {
 		app.Log = slog.New(slog.NewTextHandler(app.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	err := app.dispatch(ctx, args)
-	if err == nil {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	fmt.Fprintf(app.Stderr, "mailsync: %v\n", err)
 	var ue usageError
-	if errors.As(err, &ue) || errors.Is(err, flag.ErrHelp) {
+	if errors.As(err, &ue) {
 		return 2
 	}
 	return 1
@@ -102,37 +146,64 @@ func (app *App) Run(ctx context.Context, args []string) int {
 func (app *App) dispatch(ctx context.Context, args []string) error {
 	// Global flags may come before the command name too.
 	global := app.flagSet("mailsync")
-	if err := global.Parse(args); err != nil {
+	if err := global.Parse(args); errors.Is(err, flag.ErrHelp) {
+		app.helpAll(ctx, app.Stdout)
+		return nil
+	} else if err != nil {
 		return usageError{err.Error()}
 	}
 	rest := global.Args()
-	if len(rest) == 0 || rest[0] == "help" || rest[0] == "-h" {
+	if len(rest) == 0 {
 		app.usage()
-		if len(rest) == 0 {
-			return usagef("no command given")
-		}
-		return nil
+		return usagef("no command given")
+	}
+	if rest[0] == "help" {
+		return app.runHelp(ctx, rest[1:])
 	}
 	for _, c := range commands() {
-		if c.name == rest[0] {
-			return c.run(ctx, app, rest[1:])
+		if c.name != rest[0] {
+			continue
 		}
+		if before, ok := wantsHelp(rest[1:]); ok {
+			return app.helpCommand(ctx, app.Stdout, c, c.subPrefix(before))
+		}
+		return c.run(ctx, app, rest[1:])
 	}
 	return usagef("unknown command %q (see `mailsync help`)", rest[0])
 }
 
+// subPrefix returns the longest run of leading words that names some of
+// c's subcommands (`account set ID` → ["set"]).
+func (c command) subPrefix(words []string) []string {
+	for k := len(words); k > 0; k-- {
+		for _, s := range c.subs {
+			w := strings.Fields(s.name)
+			if k <= len(w) && slices.Equal(w[:k], words[:k]) {
+				return words[:k]
+			}
+		}
+	}
+	return nil
+}
+
+// usage is the short list printed when no command is given.
 func (app *App) usage() {
 	fmt.Fprintln(app.Stderr, "usage: mailsync [--db DSN] COMMAND [flags]\n\ncommands:")
 	for _, c := range commands() {
 		fmt.Fprintf(app.Stderr, "  %-10s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(app.Stderr, "\nSee docs/cli.md for every flag.")
+	fmt.Fprintln(app.Stderr, "\n`mailsync --help` lists every subcommand and flag; `mailsync help COMMAND` one command.")
 }
 
 // flagSet returns a FlagSet with the options every command accepts.
 func (app *App) flagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(app.Stderr)
+	fs.Usage = func() {
+		if app.helpOut != nil {
+			app.printFlags(app.helpOut, fs, false)
+		}
+	}
 	fs.StringVar(&app.dsn, "db", app.dsnDefault(), "database: sqlite:PATH or postgres://… (env MAILSYNC_DB)")
 	fs.StringVar(&app.keyFile, "secret-key-file", app.keyFileDefault(), "file holding the secret key (env MAILSYNC_SECRET_KEY_FILE)")
 	fs.StringVar(&app.ws, "workspace", app.ws, "workspace id (may be left out while only one exists)")

@@ -2,9 +2,13 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"os"
 	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/mailsync/mailsync/internal/connect"
 	"github.com/mailsync/mailsync/internal/database"
@@ -24,6 +28,9 @@ func runDemo(ctx context.Context, app *App, args []string) error {
 	}
 	n := fs.Int("messages", 300, "messages in the generated mailbox")
 	seed := fs.Uint64("seed", 7, "seed of the generated mailbox")
+	serve := fs.Bool("serve", false, "then keep the IMAP server running with new mail arriving, and serve the web UI on the demo database")
+	addr := fs.String("addr", "127.0.0.1:8080", "web UI address with --serve")
+	every := fs.Duration("new-mail-every", 5*time.Second, "with --serve, how often a new message arrives")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -78,7 +85,37 @@ func runDemo(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printDemoSummary(ctx, app, st, ws, member, account.ID, path)
+	if err := printDemoSummary(ctx, app, st, ws, member, account.ID, path); err != nil || !*serve {
+		return err
+	}
+	return app.serveDemo(ctx, st, srv, member, *addr, *every)
+}
+
+// serveDemo keeps the demo going in the browser: new mail arrives in the
+// demo IMAP server every few seconds (push picks it up), and the web UI
+// serves the demo database with a login printed for the newcomer.
+func (app *App) serveDemo(ctx context.Context, st *store.Store, srv *demoserver.Server, m *store.Member,
+	addr string, every time.Duration) error {
+	password := rand.Text()
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	if err := st.SetMemberPassword(ctx, m.ID, string(hash)); err != nil {
+		return err
+	}
+	mailCtx, stopMail := context.WithCancel(ctx)
+	mailDone := make(chan error, 1)
+	go func() { mailDone <- srv.DeliverEvery(mailCtx, every) }()
+	defer func() {
+		stopMail()
+		if err := <-mailDone; err != nil {
+			app.Log.Warn("demo mail", "err", err)
+		}
+	}()
+	fmt.Fprintf(app.Stdout, "\nThe demo goes on in the browser: http://%s\n  log in as %s with password %s\n"+
+		"  a new message arrives every %s; Ctrl-C stops everything.\n", addr, m.Email, password, every)
+	return app.runWorkers(ctx, time.Minute, 2, addr)
 }
 
 func printDemoSummary(ctx context.Context, app *App, st *store.Store, ws *store.Workspace, viewer *store.Member, accountID, path string) error {
@@ -142,6 +179,14 @@ func printDemoSummary(ctx context.Context, app *App, st *store.Store, ws *store.
 			fmt.Fprintf(w, "  %s  %2d msg  %s\n", r.LastMessageAt[:10], r.MessageCount, orWithheld(r.Subject))
 		}
 	}
-	fmt.Fprintf(w, "\nExplore it: mailsync --db sqlite:%s people list   (or: threads, thread, messages list, why)\n", path)
+	cmd := "go run ./cmd/mailsync --db sqlite:" + path
+	fmt.Fprintf(w, "\nExplore it (from the repository's root):\n")
+	fmt.Fprintf(w, "  %s people list\n", cmd)
+	if len(people) > 0 {
+		fmt.Fprintf(w, "  %s threads --person %s --as %s\n", cmd, people[0].ID, viewer.Email)
+	}
+	fmt.Fprintf(w, "  %s messages list --as %s --limit 5\n", cmd, viewer.Email)
+	fmt.Fprintf(w, "  %s help                # every command and flag\n", cmd)
+	fmt.Fprintf(w, "  go run ./cmd/mailsync demo --serve      # the same demo, then in the browser with live mail\n")
 	return nil
 }
