@@ -74,6 +74,9 @@ func printReconcile(app *App, reports []*reconcile.Report) {
 			state += " after repair"
 		}
 		fmt.Fprintf(app.Stdout, "%s (%s): %s\n", rep.Handle, rep.AccountID, state)
+		if rep.Reason != "" {
+			fmt.Fprintf(app.Stdout, "  %s\n", rep.Reason)
+		}
 		for _, f := range rep.Folders {
 			fmt.Fprintf(app.Stdout, "  %-20s on server %d = imported %d + skipped %d + failed %d", f.Folder, f.OnServer,
 				f.Imported, f.Skipped, f.Failed)
@@ -81,6 +84,9 @@ func printReconcile(app *App, reports []*reconcile.Report) {
 				fmt.Fprintf(app.Stdout, " + %d not recorded", len(f.Missing))
 			}
 			fmt.Fprintln(app.Stdout)
+			if f.Reason != "" {
+				fmt.Fprintf(app.Stdout, "    %s\n", f.Reason)
+			}
 			if len(f.Missing) > 0 {
 				fmt.Fprintf(app.Stdout, "    %d ids %s: %v\n", len(f.Missing), reconcile.ReasonNotRecorded, f.Missing)
 			}

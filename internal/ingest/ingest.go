@@ -61,7 +61,8 @@ type Syncer struct {
 	OnFinish func(p Progress, elapsed time.Duration, err error)
 	// LeaseOwner names this process in sync leases (default host:pid:random).
 	LeaseOwner string
-	// LeaseTTL is how long a lease lasts without renewal (default 2 minutes).
+	// LeaseTTL is how long a lease lasts without renewal (default
+	// DefaultLeaseTTL); it bounds how long a dead process's mailbox waits.
 	LeaseTTL time.Duration
 }
 
@@ -80,9 +81,16 @@ func (s *Syncer) owner() string {
 	return s.LeaseOwner
 }
 
+// DefaultLeaseTTL is how long a sync lease lasts without renewal. A
+// worker renews it every third of that (and with every batch it stores),
+// so a worker that dies leaves its mailboxes free within DefaultLeaseTTL;
+// package jobs then hands them to a survivor (docs/operations.md states
+// the whole bound).
+const DefaultLeaseTTL = 30 * time.Second
+
 func (s *Syncer) leaseTTL() time.Duration {
 	if s.LeaseTTL <= 0 {
-		return 2 * time.Minute
+		return DefaultLeaseTTL
 	}
 	return s.LeaseTTL
 }
@@ -123,6 +131,10 @@ func (s *Syncer) SyncAccount(ctx context.Context, accountID string) error {
 		return fmt.Errorf("account %s: sync lease lost: %w", a.Handle, ErrBusy)
 	default:
 	}
+	if errors.Is(err, store.ErrLeaseLost) {
+		// Another process owns the mailbox now and records its outcome.
+		return fmt.Errorf("account %s: %w: %w", a.Handle, ErrBusy, err)
+	}
 	s.recordOutcome(context.WithoutCancel(ctx), a, err)
 	if s.OnFinish != nil {
 		s.OnFinish(progress, time.Since(start), err)
@@ -162,22 +174,33 @@ func deadLocalProcess(owner string) bool {
 	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }
 
-// renewLease keeps the lease alive while the sync runs; if another
-// process took it (we were too slow), the sync is cancelled.
+// renewLease keeps the lease alive while the sync runs. If another
+// process took it, or the database could not be reached for two thirds of
+// the lease's life (a survivor may take it soon), the sync is cancelled:
+// its batches would be refused by FenceLease anyway.
 func (s *Syncer) renewLease(ctx context.Context, channelID, owner string, lost chan<- struct{}, cancel func()) {
-	t := time.NewTicker(s.leaseTTL() / 3)
+	ttl := s.leaseTTL()
+	t := time.NewTicker(ttl / 3)
 	defer t.Stop()
+	renewed := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			ok, err := s.Store.AcquireLease(ctx, channelID, owner, time.Now().Add(s.leaseTTL()))
-			if err == nil && !ok {
-				close(lost)
-				cancel()
-				return
+			ok, err := s.Store.AcquireLease(ctx, channelID, owner, time.Now().Add(ttl))
+			switch {
+			case err == nil && ok:
+				renewed = time.Now()
+				continue
+			case err != nil && time.Since(renewed) < ttl*2/3:
+				s.log().Warn("renew sync lease", "channel", channelID, "err", err)
+				continue
 			}
+			s.log().Warn("sync lease lost; stopping this sync", "channel", channelID, "err", err)
+			close(lost)
+			cancel()
+			return
 		}
 	}
 }
@@ -234,7 +257,7 @@ func (s *Syncer) syncLeased(ctx context.Context, a *store.Account, progress *Pro
 	if err != nil {
 		return fmt.Errorf("list folders of %s: %w", a.Handle, err)
 	}
-	folders, err := s.Store.SyncFolders(ctx, a.WorkspaceID, a.ChannelID, folderSpecs(remote, a.Folders))
+	folders, err := s.Store.SyncFolders(ctx, a.WorkspaceID, a.ChannelID, FolderSpecs(remote, a.Folders))
 	if err != nil {
 		return err
 	}
@@ -284,9 +307,9 @@ func (s *Syncer) applyRules(ctx context.Context, a *store.Account) error {
 	return nil
 }
 
-// folderSpecs decides which folders are synced: those the user picked, or
+// FolderSpecs decides which folders are synced: those the user picked, or
 // by default all but drafts, trash, junk and all-mail.
-func folderSpecs(remote []provider.Folder, picked []string) []store.FolderSpec {
+func FolderSpecs(remote []provider.Folder, picked []string) []store.FolderSpec {
 	want := map[string]bool{}
 	for _, p := range picked {
 		want[strings.ToLower(p)] = true

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mailsync/mailsync/internal/contacts"
 	"github.com/mailsync/mailsync/internal/mime"
@@ -145,6 +146,9 @@ func (r *run) apply(ctx context.Context, f *store.Folder, b provider.Batch, resu
 	ws := r.account.WorkspaceID
 	var removed, created, listed int
 	err := r.retry(ctx, func(tx *sql.Tx) error {
+		if err := store.FenceLease(ctx, tx, r.account.ChannelID, r.s.owner(), time.Now().Add(r.s.leaseTTL())); err != nil {
+			return err
+		}
 		if b.Reset {
 			if err := store.ForgetFolderItems(ctx, tx, f.ID); err != nil {
 				return err

@@ -5,6 +5,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -25,17 +26,34 @@ import (
 // DefaultInterval is how often every mailbox is checked (SPEC §2: ten minutes).
 const DefaultInterval = 10 * time.Minute
 
+// DefaultRescueInterval is how often the leader looks for syncs that a
+// dead worker abandoned. With ingest.DefaultLeaseTTL it makes the
+// failover bound: a dead worker's mailboxes are resumed by a survivor
+// within lease TTL + this interval + a job pick-up (30 + 10 + ~1 s), and
+// River's leader, if it was the one that died, is replaced within 15 s,
+// inside that window.
+const DefaultRescueInterval = 10 * time.Second
+
 // SyncArgs asks for one mailbox to be brought up to date.
 type SyncArgs struct {
 	AccountID string `json:"account_id"`
+	// Replaces, set by the rescue job, names the abandoned lease the job
+	// takes over. River keeps a killed worker's job "running" (and thus
+	// unique) until its rescuer runs, hours later: a job with other args
+	// is a new job, so the replacement is queued at once, and once only
+	// per abandoned lease.
+	Replaces string `json:"replaces,omitempty"`
 }
 
 // Kind names the job in River's table.
 func (SyncArgs) Kind() string { return "sync_account" }
 
 // InsertOpts makes sync jobs unique per account while one is waiting or
-// running, so a mailbox is never synced twice at once and a burst of
-// requests collapses into one job. Completed jobs do not block new ones.
+// running, so a burst of requests collapses into one job. Completed jobs
+// do not block new ones, nor does a dead worker's job block its
+// replacement (see Replaces). Two syncs of one mailbox never overlap all
+// the same: the sync lease (package ingest) lets one through and snoozes
+// the other.
 func (SyncArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
 		MaxAttempts: 10,
@@ -55,6 +73,13 @@ type ScheduleArgs struct{}
 // Kind names the job in River's table.
 func (ScheduleArgs) Kind() string { return "schedule_syncs" }
 
+// RescueArgs is the periodic job that re-queues the syncs a dead worker
+// abandoned (store.AbandonedSyncs).
+type RescueArgs struct{}
+
+// Kind names the job in River's table.
+func (RescueArgs) Kind() string { return "rescue_syncs" }
+
 // client is what mailsync uses of a river.Client, whatever its driver.
 type client interface {
 	Start(ctx context.Context) error
@@ -66,14 +91,17 @@ type client interface {
 type Queue struct {
 	client client
 	store  *store.Store
+	log    *slog.Logger
 }
 
 // Config sets up a Queue that works jobs.
 type Config struct {
 	Syncer   *ingest.Syncer
 	Interval time.Duration // periodic re-sync (0: DefaultInterval)
-	Workers  int           // concurrent syncs (0: 4)
-	Log      *slog.Logger
+	// Rescue is how often abandoned syncs are looked for (0: DefaultRescueInterval).
+	Rescue  time.Duration
+	Workers int // concurrent syncs (0: 4)
+	Log     *slog.Logger
 }
 
 // NewInserter returns a Queue that only enqueues (for CLI commands).
@@ -83,14 +111,13 @@ func NewInserter(db *database.DB) (*Queue, error) {
 
 // NewWorker returns a Queue that also works jobs once started.
 func NewWorker(db *database.DB, cfg Config) (*Queue, error) {
-	q := &Queue{store: cfg.Syncer.Store}
+	q := &Queue{store: cfg.Syncer.Store, log: cmp.Or(cfg.Log, slog.Default())}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &syncWorker{syncer: cfg.Syncer})
 	river.AddWorker(workers, &scheduleWorker{queue: q})
-	interval := cfg.Interval
-	if interval <= 0 {
-		interval = DefaultInterval
-	}
+	river.AddWorker(workers, &rescueWorker{queue: q})
+	interval := cmp.Or(max(cfg.Interval, 0), DefaultInterval)
+	rescue := cmp.Or(max(cfg.Rescue, 0), DefaultRescueInterval)
 	n := cfg.Workers
 	if n <= 0 {
 		n = 4
@@ -103,6 +130,9 @@ func NewWorker(db *database.DB, cfg Config) (*Queue, error) {
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(interval),
 				func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(rescue),
+				func() (river.JobArgs, *river.InsertOpts) { return RescueArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
 		},
 	}
@@ -141,8 +171,12 @@ func (q *Queue) Stop(ctx context.Context) error { return q.client.Stop(ctx) }
 
 // EnqueueSync asks for a mailbox to be synced as soon as a worker is free.
 func (q *Queue) EnqueueSync(ctx context.Context, accountID string) error {
-	if _, err := q.client.Insert(ctx, SyncArgs{AccountID: accountID}, nil); err != nil {
-		return fmt.Errorf("enqueue sync of %s: %w", accountID, err)
+	return q.enqueue(ctx, SyncArgs{AccountID: accountID})
+}
+
+func (q *Queue) enqueue(ctx context.Context, args SyncArgs) error {
+	if _, err := q.client.Insert(ctx, args, nil); err != nil {
+		return fmt.Errorf("enqueue sync of %s: %w", args.AccountID, err)
 	}
 	return nil
 }
@@ -196,4 +230,32 @@ type scheduleWorker struct {
 
 func (w *scheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs]) error {
 	return w.queue.EnqueueAll(ctx)
+}
+
+type rescueWorker struct {
+	river.WorkerDefaults[RescueArgs]
+	queue *Queue
+}
+
+func (w *rescueWorker) Work(ctx context.Context, job *river.Job[RescueArgs]) error {
+	return w.queue.RescueAbandoned(ctx)
+}
+
+// RescueAbandoned queues a sync of every mailbox whose sync was abandoned
+// by a process that stopped without finishing it; the sync resumes from
+// the folders' cursors.
+func (q *Queue) RescueAbandoned(ctx context.Context) error {
+	abandoned, err := q.store.AbandonedSyncs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range abandoned {
+		if err := q.enqueue(ctx, SyncArgs{AccountID: a.AccountID, Replaces: a.Lease}); err != nil {
+			return err
+		}
+	}
+	if len(abandoned) > 0 {
+		q.log.Info("re-queued syncs that a stopped process abandoned", "mailboxes", len(abandoned))
+	}
+	return nil
 }

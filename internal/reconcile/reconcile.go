@@ -22,6 +22,14 @@ const (
 	// ReasonGone: a message was recorded that the server no longer holds:
 	// deleted on the server since the last sync.
 	ReasonGone = "recorded, no longer on the server: deleted since the last sync"
+	// ReasonNeverSynced: a folder the mailbox syncs that no sync has
+	// reached yet, so nothing about it was checked against a sync.
+	ReasonNeverSynced = "selected, never synced: no sync has reached this folder yet"
+	// ReasonNotListed: a folder on the server that the mailbox's settings
+	// select and that no sync has recorded.
+	ReasonNotListed = "on the server and selected, not recorded: no sync has listed this folder yet"
+	// ReasonNeverImported: no sync of the mailbox has finished.
+	ReasonNeverImported = "never imported: no sync of this mailbox has finished yet"
 )
 
 // FolderReport compares one synced folder.
@@ -35,7 +43,10 @@ type FolderReport struct {
 	Missing []string `json:"missing"`
 	// Extra are recorded ids the server no longer lists (ReasonGone).
 	Extra []string `json:"extra"`
-	OK    bool     `json:"ok"`
+	// Reason says why a folder differs although no id does (a folder never
+	// synced, or not recorded at all); empty otherwise.
+	Reason string `json:"reason,omitempty"`
+	OK     bool   `json:"ok"`
 }
 
 // Report is the comparison of a whole mailbox.
@@ -43,7 +54,9 @@ type Report struct {
 	AccountID string         `json:"accountId"`
 	Handle    string         `json:"handle"`
 	Folders   []FolderReport `json:"folders"`
-	OK        bool           `json:"ok"`
+	// Reason says why the mailbox as a whole differs (ReasonNeverImported).
+	Reason string `json:"reason,omitempty"`
+	OK     bool   `json:"ok"`
 	// Repaired is set when a repair ran before this report was made.
 	Repaired bool `json:"repaired"`
 }
@@ -80,7 +93,12 @@ func (r Reconciler) Check(ctx context.Context, accountID string) (*Report, error
 		return nil, err
 	}
 	rep := &Report{AccountID: a.ID, Handle: a.Handle, Folders: []FolderReport{}, OK: true}
+	if a.LastSyncedAt.IsZero() {
+		rep.OK, rep.Reason = false, ReasonNeverImported
+	}
+	recorded := map[string]bool{}
 	for _, f := range folders {
+		recorded[f.Name] = true
 		if !f.Selected {
 			continue
 		}
@@ -90,6 +108,19 @@ func (r Reconciler) Check(ctx context.Context, accountID string) (*Report, error
 		}
 		rep.OK = rep.OK && fr.OK
 		rep.Folders = append(rep.Folders, fr)
+	}
+	// Folders the server has, that the settings select, and that no sync
+	// recorded: nothing of them was checked.
+	remote, err := mb.Folders(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list folders of %s: %w", a.Handle, err)
+	}
+	for _, spec := range ingest.FolderSpecs(remote, a.Folders) {
+		if spec.Selected && !recorded[spec.Name] {
+			rep.OK = false
+			rep.Folders = append(rep.Folders, FolderReport{Folder: spec.Name, Missing: []string{}, Extra: []string{},
+				Reason: ReasonNotListed})
+		}
 	}
 	return rep, nil
 }
@@ -124,7 +155,10 @@ func (r Reconciler) checkFolder(ctx context.Context, lister provider.Lister, f *
 		}
 	}
 	slices.Sort(fr.Extra)
-	fr.OK = len(fr.Missing) == 0 && len(fr.Extra) == 0
+	if f.Cursor == "" {
+		fr.Reason = ReasonNeverSynced
+	}
+	fr.OK = len(fr.Missing) == 0 && len(fr.Extra) == 0 && fr.Reason == ""
 	return fr, nil
 }
 

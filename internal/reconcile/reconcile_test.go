@@ -94,3 +94,53 @@ func folder(t *testing.T, rep *Report, name string) FolderReport {
 	t.Fatalf("no folder %s in %+v", name, rep)
 	return FolderReport{}
 }
+
+// A mailbox never imported is never "in sync": the report says so, and
+// so does each selected folder no sync has reached, even an empty one.
+func TestNeverSyncedIsADifference(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		dove := dovecottest.Start(t, dovecottest.Options{})
+		if err := dove.Append(ctx, "user1", "INBOX", customerMail(1)); err != nil {
+			t.Fatal(err)
+		}
+		if err := dove.CreateFolder(ctx, "user1", "Projects"); err != nil {
+			t.Fatal(err)
+		}
+		mb := ingesttest.New(t, db, dove)
+		r := Reconciler{Syncer: mb.Syncer}
+		rep, err := r.Check(ctx, mb.Account.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.OK || rep.Reason != ReasonNeverImported {
+			t.Fatalf("never-imported mailbox: ok=%v reason=%q", rep.OK, rep.Reason)
+		}
+		for _, name := range []string{"INBOX", "Projects"} {
+			if f := folder(t, rep, name); f.OK || f.Reason != ReasonNotListed {
+				t.Errorf("%s of a never-imported mailbox: %+v", name, f)
+			}
+		}
+
+		if err := mb.Syncer.SyncAccount(ctx, mb.Account.ID); err != nil {
+			t.Fatal(err)
+		}
+		if rep, err = r.Check(ctx, mb.Account.ID); err != nil {
+			t.Fatal(err)
+		}
+		if !rep.OK || rep.Reason != "" || folder(t, rep, "Projects").OnServer != 0 {
+			t.Fatalf("after a sync (an empty folder included): %+v", rep)
+		}
+
+		// A folder whose sync never got through: recorded, no cursor.
+		if _, err := db.ExecContext(ctx, `UPDATE folders SET cursor = '' WHERE name = 'Projects'`); err != nil {
+			t.Fatal(err)
+		}
+		if rep, err = r.Check(ctx, mb.Account.ID); err != nil {
+			t.Fatal(err)
+		}
+		if f := folder(t, rep, "Projects"); rep.OK || f.OK || f.Reason != ReasonNeverSynced {
+			t.Fatalf("folder never synced: report ok=%v folder %+v", rep.OK, f)
+		}
+	})
+}

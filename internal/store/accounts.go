@@ -109,7 +109,7 @@ func (s *Store) AddAccount(ctx context.Context, in NewAccount) (*Account, error)
 
 const accountSelect = `SELECT a.id, a.workspace_id, a.member_id, m.email, a.provider, a.handle, a.host, a.port,
 	a.security, a.username, a.secret, c.id, c.visibility, c.auto_create, c.exclude_group, c.exclude_personal,
-	c.folders, c.status, c.paused, c.last_error, COALESCE(c.last_synced_at, 0)
+	c.folders, c.status, c.paused, c.last_error, COALESCE(c.last_synced_at, 0), c.lease_until
 	FROM connected_accounts a
 	JOIN channels c ON c.account_id = a.id
 	JOIN members m ON m.id = a.member_id`
@@ -117,16 +117,14 @@ const accountSelect = `SELECT a.id, a.workspace_id, a.member_id, m.email, a.prov
 func scanAccount(row interface{ Scan(...any) error }) (*Account, error) {
 	a := &Account{}
 	var folders string
-	var synced int64
+	var synced, leaseUntil int64
 	err := row.Scan(&a.ID, &a.WorkspaceID, &a.MemberID, &a.MemberEmail, &a.Provider, &a.Handle, &a.Host, &a.Port,
 		&a.Security, &a.Username, &a.Secret, &a.ChannelID, &a.Visibility, &a.AutoCreate, &a.ExcludeGroup,
-		&a.ExcludePersonal, &folders, &a.Status, &a.Paused, &a.LastError, &synced)
+		&a.ExcludePersonal, &folders, &a.Status, &a.Paused, &a.LastError, &synced, &leaseUntil)
 	if err != nil {
 		return nil, err
 	}
-	if a.Paused {
-		a.Status = StatusPaused
-	}
+	a.Status = shownStatus(a.Status, a.Paused, leaseUntil)
 	if folders != "" {
 		a.Folders = strings.Split(folders, "\n")
 	}
@@ -412,8 +410,7 @@ func (s *Store) DeleteAccount(ctx context.Context, workspaceID, accountID string
 
 // MailboxesByStatus counts the channels of every workspace by status.
 func (s *Store) MailboxesByStatus(ctx context.Context) (map[string]int, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT CASE WHEN paused THEN 'paused' ELSE status END AS shown, COUNT(*)
-		FROM channels GROUP BY shown`)
+	rows, err := s.DB.QueryContext(ctx, `SELECT status, paused, lease_until FROM channels`)
 	if err != nil {
 		return nil, fmt.Errorf("count mailboxes: %w", err)
 	}
@@ -421,11 +418,12 @@ func (s *Store) MailboxesByStatus(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
 	for rows.Next() {
 		var status string
-		var n int
-		if err := rows.Scan(&status, &n); err != nil {
+		var paused bool
+		var leaseUntil int64
+		if err := rows.Scan(&status, &paused, &leaseUntil); err != nil {
 			return nil, err
 		}
-		out[status] = n
+		out[shownStatus(status, paused, leaseUntil)]++
 	}
 	return out, rows.Err()
 }

@@ -255,11 +255,13 @@ func schemas() obj {
 			"details":  obj{"type": "object", "description": "the settings changed and their new values (names and addresses, never mail content, passwords or tokens)"}}),
 		"Reconciliation": object([]string{"accountId", "handle", "folders", "ok", "repaired"}, obj{
 			"accountId": str(), "handle": str(), "ok": obj{"type": "boolean"}, "repaired": obj{"type": "boolean"},
+			"reason": obj{"type": "string", "description": "why the mailbox as a whole differs: never imported (no sync of it has finished)"},
 			"folders": arrayOf(object([]string{"folder", "onServer", "imported", "skipped", "failed", "missing", "extra", "ok"}, obj{
 				"folder": str(), "onServer": obj{"type": "integer"}, "imported": obj{"type": "integer"},
 				"skipped": obj{"type": "integer"}, "failed": obj{"type": "integer"},
 				"missing": obj{"type": "array", "items": str(), "description": "ids on the server with nothing recorded: new since the last sync, or lost"},
 				"extra":   obj{"type": "array", "items": str(), "description": "ids recorded that the server no longer holds: deleted since the last sync"},
+				"reason":  obj{"type": "string", "description": "why the folder differs although no id does: selected but never synced, or on the server and selected but never listed by a sync"},
 				"ok":      obj{"type": "boolean"}}))}),
 		"NewAccount": object([]string{"host", "username", "password"}, obj{
 			"provider": obj{"type": "string", "enum": []string{"imap"}}, "host": str(),
