@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -63,117 +64,186 @@ type StoredMessage struct {
 // ThreadsForPerson lists the threads with a message where the person is
 // a participant, newest activity first.
 func (s *Store) ThreadsForPerson(ctx context.Context, workspaceID, personID string, limit, offset int) (int, []*ThreadSummary, error) {
-	return s.threadsWhere(ctx, workspaceID, `SELECT m.thread_id FROM messages m JOIN participants p ON p.message_id = m.id
+	return s.threadsWhere(ctx, workspaceID, `SELECT m.thread_id FROM participants p JOIN messages m ON m.id = p.message_id
 		WHERE p.person_id = $2`, personID, limit, offset)
 }
 
 // ThreadsForCompany lists the threads involving any person of the company.
 func (s *Store) ThreadsForCompany(ctx context.Context, workspaceID, companyID string, limit, offset int) (int, []*ThreadSummary, error) {
-	return s.threadsWhere(ctx, workspaceID, `SELECT m.thread_id FROM messages m JOIN participants p ON p.message_id = m.id
-		JOIN people pe ON pe.id = p.person_id WHERE pe.company_id = $2`, companyID, limit, offset)
+	return s.threadsWhere(ctx, workspaceID, `SELECT m.thread_id FROM people pe JOIN participants p ON p.person_id = pe.id
+		JOIN messages m ON m.id = p.message_id WHERE pe.company_id = $2`, companyID, limit, offset)
 }
 
+// threadsWhere lists a page of the threads threadIDs selects. A page
+// costs a fixed number of statements whatever its length: the page with
+// its total (a window count, so the threads are read once), then the
+// participants, snippets and holders of all its threads at once.
 func (s *Store) threadsWhere(ctx context.Context, workspaceID, threadIDs, arg string, limit, offset int) (int, []*ThreadSummary, error) {
-	var total int
-	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM threads t WHERE t.workspace_id = $1 AND t.id IN (`+threadIDs+`)`,
-		workspaceID, arg).Scan(&total); err != nil {
-		return 0, nil, fmt.Errorf("count threads: %w", err)
-	}
 	if limit <= 0 {
 		limit = 50
 	}
-	rows, err := s.DB.QueryContext(ctx, `SELECT t.id, t.subject, t.message_count, t.last_message_at FROM threads t
-		WHERE t.workspace_id = $1 AND t.id IN (`+threadIDs+`)
-		ORDER BY t.last_message_at DESC, t.id LIMIT $3 OFFSET $4`, workspaceID, arg, limit, max(offset, 0))
+	offset = max(offset, 0)
+	rows, err := s.DB.QueryContext(ctx, `SELECT t.id, t.subject, t.message_count, t.last_message_at, COUNT(*) OVER ()
+		FROM threads t WHERE t.workspace_id = $1 AND t.id IN (`+threadIDs+`)
+		ORDER BY t.last_message_at DESC, t.id LIMIT $3 OFFSET $4`, workspaceID, arg, limit, offset)
 	if err != nil {
 		return 0, nil, fmt.Errorf("list threads: %w", err)
 	}
 	var out []*ThreadSummary
+	total := -1
 	for rows.Next() {
 		t := &ThreadSummary{}
 		var last int64
-		if err := rows.Scan(&t.ID, &t.Subject, &t.MessageCount, &last); err != nil {
+		if err := rows.Scan(&t.ID, &t.Subject, &t.MessageCount, &last, &total); err != nil {
 			rows.Close()
-			return 0, nil, err
+			return 0, nil, fmt.Errorf("list threads: %w", err)
 		}
 		t.LastMessageAt = FromMillis(last)
 		out = append(out, t)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, nil, err
+		return 0, nil, fmt.Errorf("list threads: %w", err)
 	}
-	for _, t := range out {
-		if err := s.fillThread(ctx, t); err != nil {
-			return 0, nil, err
+	if total < 0 {
+		// A page past the end has no row to carry the total.
+		if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM threads t WHERE t.workspace_id = $1 AND t.id IN (`+
+			threadIDs+`)`, workspaceID, arg).Scan(&total); err != nil {
+			return 0, nil, fmt.Errorf("count threads: %w", err)
 		}
 	}
-	return total, out, nil
+	return total, out, s.fillThreads(ctx, workspaceID, out)
 }
 
-// fillThread adds a summary's participants (senders first), holders and
-// latest snippet.
-func (s *Store) fillThread(ctx context.Context, t *ThreadSummary) error {
-	rows, err := s.DB.QueryContext(ctx, `SELECT p.role, p.email, p.name FROM participants p
-		JOIN messages m ON m.id = p.message_id WHERE m.thread_id = $1 ORDER BY m.sent_at, m.id, p.position`, t.ID)
-	if err != nil {
-		return fmt.Errorf("thread participants: %w", err)
-	}
-	var senders, others []Address
-	seen := map[string]bool{}
-	for rows.Next() {
-		var role string
-		var a Address
-		if err := rows.Scan(&role, &a.Email, &a.Name); err != nil {
-			rows.Close()
-			return err
-		}
-		if a.Email == "" || seen[a.Email] || role == "reply-to" {
-			continue
-		}
-		seen[a.Email] = true
-		if role == "from" {
-			senders = append(senders, a)
-		} else {
-			others = append(others, a)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	t.Participants = append(senders, others...)
-	if t.Holders, err = s.holders(ctx, `m.thread_id = $1`, t.ID); err != nil {
-		return err
-	}
-	var latest string
-	err = s.DB.QueryRowContext(ctx, `SELECT id, snippet FROM messages WHERE thread_id = $1 ORDER BY sent_at DESC, id DESC LIMIT 1`,
-		t.ID).Scan(&latest, &t.Snippet)
-	if err == sql.ErrNoRows {
+// fillThreads adds each summary's participants (senders first), holders
+// and latest snippet, in three statements for all of them.
+func (s *Store) fillThreads(ctx context.Context, workspaceID string, ts []*ThreadSummary) error {
+	if len(ts) == 0 {
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("thread snippet: %w", err)
+	byID := make(map[string]*ThreadSummary, len(ts))
+	ids := make([]string, len(ts))
+	for i, t := range ts {
+		byID[t.ID], ids[i] = t, t.ID
 	}
-	t.SnippetHolders, err = s.holders(ctx, `m.id = $1`, latest)
-	return err
+	latest, err := s.threadParticipants(ctx, ids, byID)
+	if err != nil {
+		return err
+	}
+	if err := s.threadHolders(ctx, ids, byID, latest); err != nil {
+		return err
+	}
+	latestIDs := make([]string, 0, len(latest))
+	for _, id := range latest {
+		latestIDs = append(latestIDs, id)
+	}
+	snippets, err := lookup(ctx, s.DB, `SELECT id, snippet FROM messages WHERE workspace_id = $1 AND id IN (%s)`,
+		workspaceID, latestIDs)
+	if err != nil {
+		return fmt.Errorf("thread snippets: %w", err)
+	}
+	for _, t := range ts {
+		t.Snippet = snippets[latest[t.ID]]
+	}
+	return nil
 }
 
-func (s *Store) holders(ctx context.Context, where string, arg string) ([]Holder, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT DISTINCT a.member_id, c.visibility, i.direction, a.id FROM messages m
+// threadParticipants sets the threads' participants, each address once,
+// senders first, in the order of their messages; it returns each thread's
+// latest message.
+func (s *Store) threadParticipants(ctx context.Context, ids []string, byID map[string]*ThreadSummary) (map[string]string, error) {
+	type acc struct {
+		senders, others []Address
+		seen            map[string]bool
+	}
+	accs := map[string]*acc{}
+	latest := map[string]string{}
+	for _, chunk := range chunks(ids, 500) {
+		rows, err := s.DB.QueryContext(ctx, `SELECT m.thread_id, m.id, p.role, p.email, p.name FROM messages m
+			LEFT JOIN participants p ON p.message_id = m.id WHERE m.thread_id IN (`+placeholders(1, len(chunk))+`)
+			ORDER BY m.thread_id, m.sent_at, m.id, p.position`, anys(chunk)...)
+		if err != nil {
+			return nil, fmt.Errorf("thread participants: %w", err)
+		}
+		for rows.Next() {
+			var thread, msg string
+			var role, email, name sql.NullString
+			if err := rows.Scan(&thread, &msg, &role, &email, &name); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("thread participants: %w", err)
+			}
+			latest[thread] = msg
+			a := accs[thread]
+			if a == nil {
+				a = &acc{seen: map[string]bool{}}
+				accs[thread] = a
+			}
+			if email.String == "" || a.seen[email.String] || role.String == "reply-to" {
+				continue
+			}
+			a.seen[email.String] = true
+			if role.String == "from" {
+				a.senders = append(a.senders, Address{Email: email.String, Name: name.String})
+			} else {
+				a.others = append(a.others, Address{Email: email.String, Name: name.String})
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("thread participants: %w", err)
+		}
+	}
+	for id, a := range accs {
+		byID[id].Participants = append(a.senders, a.others...)
+	}
+	return latest, nil
+}
+
+// threadHolders sets the mailboxes holding each thread's messages, and
+// those holding its latest message.
+func (s *Store) threadHolders(ctx context.Context, ids []string, byID map[string]*ThreadSummary, latest map[string]string) error {
+	for _, chunk := range chunks(ids, 500) {
+		hs, err := s.holdersWhere(ctx, `m.thread_id IN (`+placeholders(1, len(chunk))+`)`, anys(chunk)...)
+		if err != nil {
+			return err
+		}
+		for _, h := range hs {
+			t := byID[h.threadID]
+			if !slices.Contains(t.Holders, h.Holder) {
+				t.Holders = append(t.Holders, h.Holder)
+			}
+			if h.messageID == latest[h.threadID] {
+				t.SnippetHolders = append(t.SnippetHolders, h.Holder)
+			}
+		}
+	}
+	return nil
+}
+
+// messageHolder is a mailbox holding one message.
+type messageHolder struct {
+	Holder
+	threadID, messageID string
+}
+
+// holdersWhere lists the mailboxes holding the messages where selects,
+// each (message, mailbox, direction) once.
+func (s *Store) holdersWhere(ctx context.Context, where string, args ...any) ([]messageHolder, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT DISTINCT m.thread_id, m.id, a.member_id, c.visibility, i.direction, a.id
+		FROM messages m
 		JOIN folder_items i ON i.message_id = m.id
 		JOIN channels c ON c.id = i.channel_id
 		JOIN connected_accounts a ON a.id = c.account_id
-		WHERE `+where, arg)
+		WHERE `+where+` ORDER BY m.id, a.id, i.direction`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("message holders: %w", err)
 	}
 	defer rows.Close()
-	var out []Holder
+	var out []messageHolder
 	for rows.Next() {
-		var h Holder
-		if err := rows.Scan(&h.MemberID, &h.Visibility, &h.Direction, &h.AccountID); err != nil {
-			return nil, err
+		var h messageHolder
+		if err := rows.Scan(&h.threadID, &h.messageID, &h.MemberID, &h.Visibility, &h.Direction, &h.AccountID); err != nil {
+			return nil, fmt.Errorf("message holders: %w", err)
 		}
 		out = append(out, h)
 	}
@@ -190,7 +260,7 @@ func (s *Store) Thread(ctx context.Context, workspaceID, id string) (*ThreadSumm
 		return nil, nil, notFound(err, "thread "+id)
 	}
 	t.LastMessageAt = FromMillis(last)
-	if err := s.fillThread(ctx, t); err != nil {
+	if err := s.fillThreads(ctx, workspaceID, []*ThreadSummary{t}); err != nil {
 		return nil, nil, err
 	}
 	msgs, err := s.messages(ctx, `m.workspace_id = $1 AND m.thread_id = $2 ORDER BY m.sent_at, m.id`, workspaceID, id)
@@ -244,26 +314,46 @@ func (s *Store) messages(ctx context.Context, where string, args ...any) ([]*Sto
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for _, m := range out {
-		if err := s.fillMessage(ctx, m); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return out, s.fillMessages(ctx, out)
 }
 
-func (s *Store) fillMessage(ctx context.Context, m *StoredMessage) error {
-	rows, err := s.DB.QueryContext(ctx, `SELECT role, email, name, person_id, member_id FROM participants
-		WHERE message_id = $1 ORDER BY position`, m.ID)
+// fillMessages adds the messages' participants and holders, in two
+// statements per 500 messages.
+func (s *Store) fillMessages(ctx context.Context, msgs []*StoredMessage) error {
+	byID := make(map[string]*StoredMessage, len(msgs))
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		byID[m.ID], ids[i] = m, m.ID
+	}
+	for _, chunk := range chunks(ids, 500) {
+		if err := s.messageParticipants(ctx, chunk, byID); err != nil {
+			return err
+		}
+		hs, err := s.holdersWhere(ctx, `m.id IN (`+placeholders(1, len(chunk))+`)`, anys(chunk)...)
+		if err != nil {
+			return err
+		}
+		for _, h := range hs {
+			m := byID[h.messageID]
+			m.Holders = append(m.Holders, h.Holder)
+		}
+	}
+	return nil
+}
+
+func (s *Store) messageParticipants(ctx context.Context, ids []string, byID map[string]*StoredMessage) error {
+	rows, err := s.DB.QueryContext(ctx, `SELECT message_id, role, email, name, person_id, member_id FROM participants
+		WHERE message_id IN (`+placeholders(1, len(ids))+`) ORDER BY message_id, position`, anys(ids)...)
 	if err != nil {
 		return fmt.Errorf("message participants: %w", err)
 	}
+	defer rows.Close()
 	for rows.Next() {
+		var id string
 		var p StoredParticipant
 		var person, member sql.NullString
-		if err := rows.Scan(&p.Role, &p.Email, &p.Name, &person, &member); err != nil {
-			rows.Close()
-			return err
+		if err := rows.Scan(&id, &p.Role, &p.Email, &p.Name, &person, &member); err != nil {
+			return fmt.Errorf("message participants: %w", err)
 		}
 		if person.Valid {
 			p.PersonID = &person.String
@@ -271,12 +361,7 @@ func (s *Store) fillMessage(ctx context.Context, m *StoredMessage) error {
 		if member.Valid {
 			p.MemberID = &member.String
 		}
-		m.Participants = append(m.Participants, p)
+		byID[id].Participants = append(byID[id].Participants, p)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	m.Holders, err = s.holders(ctx, `m.id = $1`, m.ID)
-	return err
+	return rows.Err()
 }
