@@ -18,6 +18,7 @@ import (
 	"github.com/mailsync/mailsync/internal/connect"
 	"github.com/mailsync/mailsync/internal/database"
 	"github.com/mailsync/mailsync/internal/ingest"
+	"github.com/mailsync/mailsync/internal/netguard"
 	"github.com/mailsync/mailsync/internal/secrets"
 	"github.com/mailsync/mailsync/internal/store"
 )
@@ -75,7 +76,7 @@ func importChild(ctx context.Context, a childArgs) (result, error) {
 
 	var last ingest.Progress
 	syncer := &ingest.Syncer{
-		Store: st, Box: box, Connect: connect.Connector{}.Connect, BatchSize: a.Batch,
+		Store: st, Box: box, Connect: connect.Connector{Guard: netguard.Guard{AllowPrivate: true}}.Connect, BatchSize: a.Batch,
 		Log:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		OnProgress: func(p ingest.Progress) { last = p },
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mailsync/mailsync/internal/ingest"
+	"github.com/mailsync/mailsync/internal/netguard"
 	"github.com/mailsync/mailsync/internal/provider"
 	"github.com/mailsync/mailsync/internal/secrets"
 	"github.com/mailsync/mailsync/internal/store"
@@ -142,6 +143,8 @@ func CheckLogin(ctx context.Context, connect ingest.ConnectFunc, a *store.Accoun
 	defer cancel()
 	mb, err := connect(ctx, a, password)
 	switch {
+	case errors.Is(err, netguard.ErrForbidden):
+		return &LoginError{fmt.Sprintf("refused to connect: %v. Nothing was saved.", err)}
 	case errors.Is(err, provider.ErrAuth):
 		return &LoginError{fmt.Sprintf("the server %s refused the login for %s (wrong username or password): check the username and password; an app password may be needed. Nothing was saved.",
 			a.Host, a.Username)}

@@ -104,7 +104,7 @@ func (app *App) connector(st *store.Store, box *secrets.Box) ingest.ConnectFunc 
 
 // connectorFor is the connector with the environment's OAuth settings.
 func (app *App) connectorFor(st *store.Store, box *secrets.Box) connect.Connector {
-	c := connect.Connector{OAuth: oauth.FromEnv(app.Getenv), Store: st, Box: box, Log: app.Log}
+	c := connect.Connector{Guard: app.Guard(), OAuth: oauth.FromEnv(app.Getenv), Store: st, Box: box, Log: app.Log}
 	if app.Transport != nil {
 		c.Transport = app.Transport
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mailsync/mailsync/internal/database"
 	"github.com/mailsync/mailsync/internal/ingest"
+	"github.com/mailsync/mailsync/internal/netguard"
 	"github.com/mailsync/mailsync/internal/secrets"
 	"github.com/mailsync/mailsync/internal/store"
 )
@@ -48,6 +49,9 @@ type App struct {
 	// helpOut, when set, receives a flag set's flags instead of the
 	// command running (help mode).
 	helpOut io.Writer
+	// allowPrivate lets users' hosts resolve to internal addresses
+	// (--allow-private-hosts, MAILSYNC_ALLOW_PRIVATE_HOSTS).
+	allowPrivate bool
 }
 
 // command is a top-level command; subs lists its verbs when it has some,
@@ -208,6 +212,8 @@ func (app *App) flagSet(name string) *flag.FlagSet {
 	fs.StringVar(&app.keyFile, "secret-key-file", app.keyFileDefault(), "file holding the secret key (env MAILSYNC_SECRET_KEY_FILE)")
 	fs.StringVar(&app.ws, "workspace", app.ws, "workspace id (may be left out while only one exists)")
 	fs.BoolVar(&app.json, "json", app.json, "print JSON")
+	fs.BoolVar(&app.allowPrivate, "allow-private-hosts", app.allowPrivate || netguard.FromEnv(app.Getenv).AllowPrivate,
+		"let IMAP/SMTP hosts and webhook URLs be loopback, private, link-local or metadata addresses (env "+netguard.EnvAllowPrivate+"=1)")
 	return fs
 }
 
@@ -247,6 +253,12 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, args[0])
 		args = args[1:]
 	}
+}
+
+// Guard is the check for hosts users type, as the operator configured it;
+// the SMTP sender and webhook deliverer dial through it too.
+func (app *App) Guard() netguard.Guard {
+	return netguard.Guard{AllowPrivate: app.allowPrivate}
 }
 
 // open opens the database (migrating it) and returns a Store.

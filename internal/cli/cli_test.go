@@ -14,6 +14,7 @@ import (
 	"github.com/mailsync/mailsync/internal/database"
 	"github.com/mailsync/mailsync/internal/database/dbtest"
 	"github.com/mailsync/mailsync/internal/dovecottest"
+	"github.com/mailsync/mailsync/internal/netguard"
 	"github.com/mailsync/mailsync/internal/secrets"
 )
 
@@ -30,7 +31,7 @@ func newCLIEnv(t *testing.T, kind database.Kind) *cliEnv {
 	if err := os.WriteFile(keyFile, []byte(secrets.NewKey()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return &cliEnv{t: t, dsn: dbtest.NewDSN(t, kind), env: map[string]string{"MAILSYNC_SECRET_KEY_FILE": keyFile}}
+	return &cliEnv{t: t, dsn: dbtest.NewDSN(t, kind), env: map[string]string{"MAILSYNC_SECRET_KEY_FILE": keyFile, netguard.EnvAllowPrivate: "1"}}
 }
 
 // run runs one command and returns its exit code, stdout and stderr.

@@ -14,6 +14,7 @@ import (
 	"github.com/mailsync/mailsync/internal/database"
 	"github.com/mailsync/mailsync/internal/dovecottest"
 	"github.com/mailsync/mailsync/internal/mailgen"
+	"github.com/mailsync/mailsync/internal/netguard"
 )
 
 // TestKilledImportResumes kills `mailsync sync --once` with SIGKILL in the
@@ -91,7 +92,7 @@ func importWith(t *testing.T, bin string, dove *dovecottest.Server, e *cliEnv, k
 	defer db.Close()
 	if kill {
 		cmd := exec.Command(bin, "--db", e.dsn, "sync", "--once", "--batch-size", "25")
-		cmd.Env = append(os.Environ(), "MAILSYNC_SECRET_KEY_FILE="+e.env["MAILSYNC_SECRET_KEY_FILE"])
+		cmd.Env = append(os.Environ(), "MAILSYNC_SECRET_KEY_FILE="+e.env["MAILSYNC_SECRET_KEY_FILE"], netguard.EnvAllowPrivate+"=1")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +111,7 @@ func importWith(t *testing.T, bin string, dove *dovecottest.Server, e *cliEnv, k
 		}
 	}
 	run := exec.Command(bin, "--db", e.dsn, "sync", "--once")
-	run.Env = append(os.Environ(), "MAILSYNC_SECRET_KEY_FILE="+e.env["MAILSYNC_SECRET_KEY_FILE"])
+	run.Env = append(os.Environ(), "MAILSYNC_SECRET_KEY_FILE="+e.env["MAILSYNC_SECRET_KEY_FILE"], netguard.EnvAllowPrivate+"=1")
 	if out, err := run.CombinedOutput(); err != nil {
 		t.Fatalf("sync --once after kill: %v\n%s", err, out)
 	}

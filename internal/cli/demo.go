@@ -14,6 +14,7 @@ import (
 	"github.com/mailsync/mailsync/internal/database"
 	"github.com/mailsync/mailsync/internal/demoserver"
 	"github.com/mailsync/mailsync/internal/ingest"
+	"github.com/mailsync/mailsync/internal/netguard"
 	"github.com/mailsync/mailsync/internal/store"
 	"github.com/mailsync/mailsync/internal/visibility"
 )
@@ -78,7 +79,7 @@ func runDemo(ctx context.Context, app *App, args []string) error {
 		return err
 	}
 	reporter := newProgressReporter(app.Stderr)
-	syncer := &ingest.Syncer{Store: st, Box: box, Connect: connect.Connector{}.Connect, Log: app.Log, OnProgress: reporter.update}
+	syncer := &ingest.Syncer{Store: st, Box: box, Connect: connect.Connector{Guard: netguard.Guard{AllowPrivate: true}}.Connect, Log: app.Log, OnProgress: reporter.update}
 	reporter.start(owner)
 	err = syncer.SyncAccount(ctx, account.ID)
 	reporter.finish(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/mailsync/mailsync/internal/database"
 	"github.com/mailsync/mailsync/internal/database/dbtest"
 	"github.com/mailsync/mailsync/internal/dovecottest"
+	"github.com/mailsync/mailsync/internal/netguard"
 	"github.com/mailsync/mailsync/internal/secrets"
 )
 
@@ -36,7 +37,7 @@ func newRulesEnv(t *testing.T, kind database.Kind) *rulesEnv {
 	if err := os.WriteFile(pw, []byte(dovecottest.Password+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := &rulesEnv{t: t, dsn: dbtest.NewDSN(t, kind), env: map[string]string{"MAILSYNC_SECRET_KEY_FILE": key, "PW": pw},
+	e := &rulesEnv{t: t, dsn: dbtest.NewDSN(t, kind), env: map[string]string{"MAILSYNC_SECRET_KEY_FILE": key, "PW": pw, netguard.EnvAllowPrivate: "1"},
 		dove: dovecottest.Start(t, dovecottest.Options{})}
 	return e
 }

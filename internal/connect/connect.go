@@ -15,6 +15,7 @@ import (
 	"github.com/mailsync/mailsync/internal/graphsync"
 	"github.com/mailsync/mailsync/internal/httpretry"
 	"github.com/mailsync/mailsync/internal/imapsync"
+	"github.com/mailsync/mailsync/internal/netguard"
 	"github.com/mailsync/mailsync/internal/oauth"
 	"github.com/mailsync/mailsync/internal/provider"
 	"github.com/mailsync/mailsync/internal/secrets"
@@ -25,8 +26,15 @@ import (
 // mailbox; more are answered 429.
 const graphInFlight = 4
 
+// apiTransport carries Gmail and Graph requests: timeouts on dialling,
+// handshakes and response headers (oauth's client bounds whole requests).
+var apiTransport http.RoundTripper = netguard.Guard{AllowPrivate: true}.Transport()
+
 // Connector opens sessions.
 type Connector struct {
+	// Guard checks the IMAP servers users type: its zero value refuses
+	// internal addresses (MAILSYNC_ALLOW_PRIVATE_HOSTS lifts that).
+	Guard netguard.Guard
 	// TLSConfig, when set, replaces the system defaults for IMAP over TLS
 	// (tests trust their own CA with it).
 	TLSConfig *tls.Config
@@ -36,8 +44,9 @@ type Connector struct {
 	// a session, sealed, as soon as they are issued.
 	Store *store.Store
 	Box   *secrets.Box
-	// Transport is the HTTP transport under the API providers (nil:
-	// http.DefaultTransport).
+	// Transport is the HTTP transport under the API providers (nil: one
+	// with dial, handshake and response timeouts; the API hosts are the
+	// operator's, not the user's, so the guard does not apply to them).
 	Transport http.RoundTripper
 	Log       *slog.Logger
 }
@@ -64,6 +73,7 @@ func (c Connector) Connect(ctx context.Context, a *store.Account, secret string)
 		return imapsync.Dial(ctx, imapsync.Config{
 			Host: a.Host, Port: a.Port, Security: a.Security,
 			Username: a.Username, Password: secret, TLSConfig: c.TLSConfig,
+			Dial: c.Guard.DialContext,
 		})
 	case oauth.Google, oauth.Microsoft:
 		return c.ConnectAPI(ctx, a, secret)
@@ -87,7 +97,7 @@ func (c Connector) ConnectAPI(ctx context.Context, a *store.Account, secret stri
 	session := app.NewSession(ctx, tok, c.saver(a))
 	base := c.Transport
 	if base == nil {
-		base = http.DefaultTransport
+		base = apiTransport
 	}
 	var mb apiSession
 	if a.Provider == oauth.Google {

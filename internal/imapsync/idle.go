@@ -37,6 +37,9 @@ func (m *Mailbox) Idle(ctx context.Context, folder string, changed func()) error
 	}
 	m.idling.Store(true)
 	defer m.idling.Store(false)
+	// A server may stay silent for the whole IDLE period.
+	m.conn.timeout.Store(int64(m.cfg.IdleRefresh + m.cfg.ReadTimeout))
+	defer m.conn.timeout.Store(int64(m.cfg.ReadTimeout))
 	for {
 		done, err := m.idleOnce(ctx, changed)
 		if err != nil {

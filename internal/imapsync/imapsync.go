@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/mailsync/mailsync/internal/netguard"
 	"github.com/mailsync/mailsync/internal/provider"
 )
 
@@ -29,6 +30,8 @@ const (
 
 const (
 	defaultDialTimeout = 15 * time.Second
+	// A server silent this long while mailsync reads or writes has hung.
+	defaultReadTimeout = 5 * time.Minute
 	// Servers may log out clients idle for 30 minutes (RFC 2177): re-issue
 	// IDLE well before.
 	defaultIdleRefresh = 25 * time.Minute
@@ -48,6 +51,12 @@ type Config struct {
 	TLSConfig *tls.Config
 	// DialTimeout bounds connecting, the TLS handshake and login (default 15s).
 	DialTimeout time.Duration
+	// ReadTimeout closes the connection when the server sends nothing for
+	// that long (default 5 minutes; IDLE waits IdleRefresh longer).
+	ReadTimeout time.Duration
+	// Dial opens the TCP connection (nil: a plain net.Dialer). Package
+	// connect passes netguard's, which refuses internal addresses.
+	Dial func(ctx context.Context, network, address string) (net.Conn, error)
 	// IdleRefresh is how often Idle re-issues IDLE (default 25 minutes).
 	IdleRefresh time.Duration
 }
@@ -69,6 +78,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = defaultDialTimeout
 	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = defaultReadTimeout
+	}
+	if cfg.Dial == nil {
+		cfg.Dial = (&net.Dialer{}).DialContext
+	}
 	if cfg.IdleRefresh <= 0 {
 		cfg.IdleRefresh = defaultIdleRefresh
 	}
@@ -89,6 +104,7 @@ func (cfg Config) withDefaults() (Config, error) {
 // mid-command the connection is closed and the Mailbox is unusable.
 type Mailbox struct {
 	c    *imapclient.Client
+	conn *deadlineConn
 	cfg  Config
 	addr string
 
@@ -154,11 +170,13 @@ func Dial(ctx context.Context, cfg Config) (*Mailbox, error) {
 
 // dial opens the TCP connection, with the TLS handshake for SecurityTLS.
 func (m *Mailbox) dial(ctx context.Context) (net.Conn, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", m.addr)
+	raw, err := m.cfg.Dial(ctx, "tcp", m.addr)
 	if err != nil {
 		return nil, err
 	}
+	m.conn = &deadlineConn{Conn: raw}
+	m.conn.timeout.Store(int64(m.cfg.ReadTimeout))
+	var conn net.Conn = m.conn
 	if m.cfg.Security != SecurityTLS {
 		return conn, nil
 	}
@@ -183,6 +201,9 @@ func (m *Mailbox) dialError(ctx context.Context, err error) error {
 	var imapErr *imap.Error
 	if errors.As(err, &imapErr) {
 		return fmt.Errorf("connect to %s: server refused: %w", m.addr, err)
+	}
+	if errors.Is(err, netguard.ErrForbidden) {
+		return fmt.Errorf("connect to %s: %w", m.addr, err)
 	}
 	if errors.Is(err, net.ErrClosed) || errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("no answer within %v", m.cfg.DialTimeout)
@@ -230,6 +251,28 @@ func (m *Mailbox) Close() error {
 		return fmt.Errorf("close %s: %w", m.addr, err)
 	}
 	return nil
+}
+
+// deadlineConn fails when nothing can be read or written for its
+// timeout: every Read and Write pushes the deadline forward, so a server
+// that stops answering mid-command cannot hold a sync forever.
+type deadlineConn struct {
+	net.Conn
+	timeout atomic.Int64 // time.Duration
+}
+
+func (c *deadlineConn) extend() {
+	c.Conn.SetDeadline(time.Now().Add(time.Duration(c.timeout.Load())))
+}
+
+func (c *deadlineConn) Read(p []byte) (int, error) {
+	c.extend()
+	return c.Conn.Read(p)
+}
+
+func (c *deadlineConn) Write(p []byte) (int, error) {
+	c.extend()
+	return c.Conn.Write(p)
 }
 
 // guard closes the connection if ctx ends before the returned stop is

@@ -12,6 +12,7 @@ import (
 	"github.com/mailsync/mailsync/internal/database"
 	"github.com/mailsync/mailsync/internal/dovecottest"
 	"github.com/mailsync/mailsync/internal/ingest"
+	"github.com/mailsync/mailsync/internal/netguard"
 	"github.com/mailsync/mailsync/internal/secrets"
 	"github.com/mailsync/mailsync/internal/store"
 )
@@ -44,7 +45,7 @@ func newFixture(t *testing.T, db *database.DB) *fixture {
 	}
 	f := &fixture{t: t, ctx: ctx, st: st, box: box, dove: dovecottest.Start(t, dovecottest.Options{}), ws: ws,
 		members: map[string]*store.Member{}, accounts: map[string]*store.Account{}}
-	f.syncer = &ingest.Syncer{Store: st, Box: box, Connect: connect.Connector{}.Connect, BatchSize: 7}
+	f.syncer = &ingest.Syncer{Store: st, Box: box, Connect: connect.Connector{Guard: netguard.Guard{AllowPrivate: true}}.Connect, BatchSize: 7}
 	return f
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/mailsync/mailsync/internal/dovecottest"
 	"github.com/mailsync/mailsync/internal/ingest"
 	"github.com/mailsync/mailsync/internal/ingest/ingesttest"
+	"github.com/mailsync/mailsync/internal/netguard"
 )
 
 // syncingQueue syncs at once what it is asked to, and reports it.
@@ -37,7 +38,7 @@ func TestNewMailIsPushed(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := &syncingQueue{syncer: syncer, done: make(chan string, 4)}
-	mgr := &Manager{Store: st, Box: box, Connect: connect.Connector{}.Connect, Queue: q, Debounce: 100 * time.Millisecond}
+	mgr := &Manager{Store: st, Box: box, Connect: connect.Connector{Guard: netguard.Guard{AllowPrivate: true}}.Connect, Queue: q, Debounce: 100 * time.Millisecond}
 	stopped := make(chan struct{})
 	go func() { mgr.Run(ctx); close(stopped) }()
 

@@ -19,6 +19,7 @@ import (
 	"github.com/mailsync/mailsync/internal/database/dbtest"
 	"github.com/mailsync/mailsync/internal/dovecottest"
 	"github.com/mailsync/mailsync/internal/ingest"
+	"github.com/mailsync/mailsync/internal/netguard"
 )
 
 // syncNow is a queue that syncs at once in the background, the way the
@@ -61,9 +62,9 @@ func TestBrowserAddIMAPAccount(t *testing.T) {
 	f := newFixture(t, dbtest.Open(t, database.SQLite))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	syncCtx, stop := context.WithCancel(context.Background())
-	queue := &syncNow{ctx: syncCtx, syncer: &ingest.Syncer{Store: f.st, Box: f.box, Connect: connect.Connector{}.Connect, Log: log}}
+	queue := &syncNow{ctx: syncCtx, syncer: &ingest.Syncer{Store: f.st, Box: f.box, Connect: connect.Connector{Guard: netguard.Guard{AllowPrivate: true}}.Connect, Log: log}}
 	defer func() { stop(); queue.wg.Wait() }()
-	ts := httptest.NewServer(newServer(Config{Store: f.st, Box: f.box, Queue: queue, Log: log}))
+	ts := httptest.NewServer(newServer(Config{Store: f.st, Box: f.box, Queue: queue, Log: log, Connect: connect.Connector{Guard: netguard.Guard{AllowPrivate: true}}.Connect}))
 	defer ts.Close()
 
 	loginAs(t, ctx, ts.URL, f.bob.Email, false)

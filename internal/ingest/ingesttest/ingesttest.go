@@ -12,6 +12,7 @@ import (
 	"github.com/mailsync/mailsync/internal/database"
 	"github.com/mailsync/mailsync/internal/dovecottest"
 	"github.com/mailsync/mailsync/internal/ingest"
+	"github.com/mailsync/mailsync/internal/netguard"
 	"github.com/mailsync/mailsync/internal/secrets"
 	"github.com/mailsync/mailsync/internal/store"
 )
@@ -33,7 +34,7 @@ type Mailbox struct {
 func New(t testing.TB, db *database.DB, dove *dovecottest.Server) *Mailbox {
 	t.Helper()
 	return Setup(t, db, store.NewAccount{Provider: "imap", Host: dove.Host(), Port: dove.Port(), Security: "none",
-		Username: "user1"}, dovecottest.Password, connect.Connector{}.Connect)
+		Username: "user1"}, dovecottest.Password, connect.Connector{Guard: netguard.Guard{AllowPrivate: true}}.Connect)
 }
 
 // Setup connects user1's mailbox described by account (its workspace,
