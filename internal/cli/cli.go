@@ -112,6 +112,9 @@ func commands() []command {
 		{name: "messages", summary: "messages list", run: runMessages, subs: []subcommand{
 			{"list", "", "every stored message a member may see, redacted for them"},
 		}},
+		{name: "attachment", summary: "attachment get: save an attachment's bytes", run: runAttachment, subs: []subcommand{
+			{"get", "MESSAGE_ID INDEX", "write an attachment's exact bytes to -o FILE"},
+		}},
 		{name: "why", summary: "why a message was imported or skipped", run: runWhy},
 		{name: "blocklist", summary: "blocklist add | remove | list", run: runBlocklist, subs: []subcommand{
 			{"add", "ENTRY", "block an address or @domain: no import, no contact"},

@@ -442,6 +442,9 @@ func newMessage(accountID string, p parsed) *store.NewMessage {
 	if len(m.Attachments) > 0 {
 		b, _ := json.Marshal(m.Attachments)
 		nm.Attachments = string(b)
+		for _, a := range m.Attachments {
+			nm.AttachmentData = append(nm.AttachmentData, a.Content)
+		}
 	}
 	for _, pt := range m.Participants {
 		email := pt.Email

@@ -150,6 +150,7 @@ func attachment(p *enmime.Part) (Attachment, bool) {
 		Filename:    clean(p.FileName),
 		ContentType: clean(ct),
 		Size:        len(p.Content),
+		Content:     p.Content,
 		Inline:      strings.EqualFold(p.Disposition, "inline") || (p.Disposition == "" && p.ContentID != ""),
 	}, true
 }

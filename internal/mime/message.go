@@ -23,12 +23,14 @@ type Participant struct {
 	Address
 }
 
-// Attachment is the metadata of a non-body part; its content is not kept.
+// Attachment is a non-body part: its metadata, and its decoded bytes for
+// the store to keep (never part of the JSON metadata).
 type Attachment struct {
 	Filename    string
 	ContentType string
 	Size        int // decoded bytes
 	Inline      bool
+	Content     []byte `json:"-"`
 }
 
 // Message is what mailsync stores of one email.

@@ -11,16 +11,19 @@ import (
 
 // NewMessage is a parsed message ready to store.
 type NewMessage struct {
-	Key          string // Message-ID without brackets, or a synthetic key
-	Subject      string
-	Text         string
-	HTML         string
-	Snippet      string
-	Attachments  string // JSON metadata
-	Size         int
-	SentAt       time.Time
-	Refs         []string // In-Reply-To and References ids
-	Participants []NewParticipant
+	Key         string // Message-ID without brackets, or a synthetic key
+	Subject     string
+	Text        string
+	HTML        string
+	Snippet     string
+	Attachments string // JSON metadata
+	// AttachmentData holds the attachments' bytes in MIME order; stored
+	// with a new message, or for a stored one whose bytes are missing.
+	AttachmentData [][]byte
+	Size           int
+	SentAt         time.Time
+	Refs           []string // In-Reply-To and References ids
+	Participants   []NewParticipant
 }
 
 // NewParticipant is one address of a message.
@@ -69,15 +72,18 @@ func InsertMessages(ctx context.Context, tx *sql.Tx, workspaceID string, msgs []
 		return nil, err
 	}
 	var fresh []*NewMessage
+	contents := map[string][][]byte{}
 	for _, m := range msgs {
-		if _, ok := ids[m.Key]; ok {
-			continue
+		if _, ok := ids[m.Key]; !ok {
+			ids[m.Key] = NewID()
+			fresh = append(fresh, m)
 		}
-		ids[m.Key] = NewID()
-		fresh = append(fresh, m)
+		if len(m.AttachmentData) > 0 {
+			contents[ids[m.Key]] = m.AttachmentData
+		}
 	}
 	if len(fresh) == 0 {
-		return ids, nil
+		return ids, putAttachments(ctx, tx, contents)
 	}
 	threadOf, touched, err := assignThreads(ctx, tx, workspaceID, fresh)
 	if err != nil {
@@ -90,6 +96,9 @@ func InsertMessages(ctx context.Context, tx *sql.Tx, workspaceID string, msgs []
 		return nil, err
 	}
 	if err := insertParticipants(ctx, tx, workspaceID, ids, fresh); err != nil {
+		return nil, err
+	}
+	if err := putAttachments(ctx, tx, contents); err != nil {
 		return nil, err
 	}
 	return ids, refreshThreads(ctx, tx, touched)

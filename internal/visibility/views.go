@@ -1,6 +1,7 @@
 package visibility
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/mailsync/mailsync/internal/store"
@@ -20,13 +21,14 @@ type ParticipantView struct {
 
 // MessageView is a message as one viewer may see it.
 type MessageView struct {
-	ID           string            `json:"id"`
-	MessageID    string            `json:"messageId"`
-	ThreadID     string            `json:"threadId"`
-	Subject      *string           `json:"subject"`
-	Text         *string           `json:"text"`
-	HTML         *string           `json:"-"` // unsanitized: the web layer sanitizes before sending
-	Attachments  *string           `json:"-"`
+	ID        string  `json:"id"`
+	MessageID string  `json:"messageId"`
+	ThreadID  string  `json:"threadId"`
+	Subject   *string `json:"subject"`
+	Text      *string `json:"text"`
+	HTML      *string `json:"-"` // unsanitized: the web layer sanitizes before sending
+	// Attachments is nil (JSON null) below everything, never filled.
+	Attachments  []AttachmentView  `json:"attachments"`
 	ReceivedAt   string            `json:"receivedAt"`
 	Direction    string            `json:"direction"`
 	Visibility   string            `json:"visibility"`
@@ -73,13 +75,51 @@ func Message(viewerID string, m *store.StoredMessage) MessageView {
 		v.Subject = ptr(m.Subject)
 	}
 	if ShowsBody(level) {
-		v.Text, v.HTML, v.Attachments = ptr(m.Text), ptr(m.HTML), ptr(m.Attachments)
+		v.Text, v.HTML, v.Attachments = ptr(m.Text), ptr(m.HTML), attachments(m.Attachments)
 	}
 	for _, p := range m.Participants {
 		v.Participants = append(v.Participants, ParticipantView{Role: p.Role, Email: p.Email, Name: p.Name,
 			PersonID: p.PersonID, MemberID: p.MemberID})
 	}
 	return v
+}
+
+// AttachmentView is an attachment's metadata; its bytes are served by
+// index (MIME order, from 0) to viewers who get this view.
+type AttachmentView struct {
+	Index       int    `json:"index"`
+	Filename    string `json:"filename"`
+	ContentType string `json:"contentType"`
+	Size        int    `json:"size"`
+	Inline      bool   `json:"-"` // shown in the body (a logo): the UI lists it all the same
+}
+
+// attachments decodes the stored metadata (package mime's JSON).
+func attachments(stored string) []AttachmentView {
+	out := []AttachmentView{}
+	var meta []struct {
+		Filename, ContentType string
+		Size                  int
+		Inline                bool
+	}
+	if stored == "" || json.Unmarshal([]byte(stored), &meta) != nil {
+		return out
+	}
+	for i, a := range meta {
+		out = append(out, AttachmentView{Index: i, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size, Inline: a.Inline})
+	}
+	return out
+}
+
+// Attachment returns a message's attachment for a viewer, or false when
+// there is no such attachment or the viewer may not see it: callers
+// answer both alike (404), so a withheld file cannot be told from none.
+func Attachment(viewerID string, m *store.StoredMessage, index int) (AttachmentView, bool) {
+	v := Message(viewerID, m)
+	if index < 0 || index >= len(v.Attachments) {
+		return AttachmentView{}, false
+	}
+	return v.Attachments[index], true
 }
 
 // directionFor is the direction in the viewer's own mailbox when they hold

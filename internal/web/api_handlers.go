@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"maps"
 	"net/http"
@@ -36,6 +35,7 @@ func (s *server) routeAPI() {
 	s.api("GET", "/companies/{id}/threads", s.apiCompanyThreads)
 	s.api("GET", "/threads/{id}", s.apiThread)
 	s.api("GET", "/messages/{id}", s.apiMessage)
+	s.api("GET", "/messages/{id}/attachments/{index}", s.apiAttachment)
 	s.api("GET", "/accounts", s.apiAccounts)
 	s.api("POST", "/accounts", s.apiAddAccount)
 	s.api("GET", "/accounts/{id}", s.apiAccount)
@@ -225,9 +225,8 @@ func (s *server) apiThread(w http.ResponseWriter, r *http.Request, m *store.Memb
 // viewer's own mailboxes, why it is here.
 type messageJSON struct {
 	visibility.MessageView
-	HTML        *string         `json:"html"`
-	Attachments json.RawMessage `json:"attachments"`
-	Why         []whyJSON       `json:"why"`
+	HTML *string   `json:"html"`
+	Why  []whyJSON `json:"why"`
 }
 
 // whyJSON is what became of the message in one of the viewer's mailboxes.
@@ -246,17 +245,11 @@ func (s *server) apiMessage(w http.ResponseWriter, r *http.Request, m *store.Mem
 		return err
 	}
 	v := visibility.Message(m.ID, msg)
-	out := messageJSON{MessageView: v, Attachments: json.RawMessage("null"), Why: []whyJSON{}}
+	out := messageJSON{MessageView: v, Why: []whyJSON{}}
 	if v.HTML != nil && *v.HTML != "" {
 		safe, _ := sanitizeHTML(*v.HTML, false)
 		html := string(safe)
 		out.HTML = &html
-	}
-	if v.Attachments != nil {
-		out.Attachments = json.RawMessage("[]")
-		if json.Valid([]byte(*v.Attachments)) && *v.Attachments != "" {
-			out.Attachments = json.RawMessage(*v.Attachments)
-		}
 	}
 	// Decisions name folders and rules of a mailbox: only its owner sees them.
 	seen := map[string]bool{}

@@ -109,6 +109,13 @@ func openAPIDocument() obj {
 			"get": withParams(op("Get a message with its sanitized HTML body and, for the caller's own mailboxes, why it was imported",
 				"200", reply("the message", ref("MessageDetail")), "404"), idParam),
 		},
+		"/messages/{id}/attachments/{index}": obj{
+			"get": withParams(op("Download an attachment's exact bytes (Content-Disposition: attachment, nosniff; "+
+				"types that a browser could run are served as application/octet-stream). "+
+				"Unknown, and withheld below the everything level, alike answer 404", "200",
+				obj{"description": "the bytes", "content": obj{"application/octet-stream": obj{"schema": obj{"type": "string", "format": "binary"}}}},
+				"404"), idParam, pathParam("index", "the attachment's index, from 0 in MIME order")),
+		},
 		"/accounts": obj{
 			"get": op("List the workspace's mailboxes with status and counts", "200", reply("accounts", arrayOf(ref("Account")))),
 			"post": withBody(op("Connect an IMAP mailbox of the caller; the login is checked first and the import starts at once",
@@ -194,14 +201,15 @@ func schemas() obj {
 		"receivedAt": obj{"type": "string", "format": "date-time"},
 		"direction":  obj{"type": "string", "enum": []string{"incoming", "outgoing"}},
 		"visibility": level, "participants": arrayOf(ref("Participant")),
+		"attachments": obj{"type": "array", "nullable": true, "items": ref("Attachment"),
+			"description": "in MIME order; null below the everything level"},
 	}
-	messageRequired := []string{"id", "messageId", "threadId", "subject", "text", "receivedAt", "direction", "visibility", "participants"}
+	messageRequired := []string{"id", "messageId", "threadId", "subject", "text", "receivedAt", "direction", "visibility", "participants", "attachments"}
 	detail := obj{}
 	for k, v := range message {
 		detail[k] = v
 	}
 	detail["html"] = nullableStr("sanitized HTML body (remote images moved to data-src); null when there is none or it is withheld")
-	detail["attachments"] = obj{"type": "array", "nullable": true, "items": obj{"type": "object"}, "description": "attachment metadata; null below the everything level"}
 	detail["why"] = arrayOf(ref("Decision"))
 	counts := object([]string{"listed", "imported", "skipped", "failed"}, obj{
 		"listed": obj{"type": "integer"}, "imported": obj{"type": "integer"}, "skipped": obj{"type": "integer"}, "failed": obj{"type": "integer"}})
@@ -225,7 +233,10 @@ func schemas() obj {
 		"Thread": object([]string{"id", "subject", "visibility", "messages"}, obj{"id": str(),
 			"subject": nullableStr("null below the subject level"), "visibility": level, "messages": arrayOf(ref("Message"))}),
 		"Message":       object(messageRequired, message),
-		"MessageDetail": object(append(messageRequired, "html", "attachments", "why"), detail),
+		"MessageDetail": object(append(messageRequired, "html", "why"), detail),
+		"Attachment": object([]string{"index", "filename", "contentType", "size"}, obj{
+			"index": obj{"type": "integer", "description": "from 0, in MIME order"}, "filename": str(),
+			"contentType": obj{"type": "string", "description": "as the message declares it"}, "size": obj{"type": "integer", "description": "decoded bytes"}}),
 		"Decision": object([]string{"accountId", "folder", "decision", "rule", "detail", "contacts"}, obj{
 			"accountId": str(), "folder": str(), "decision": obj{"type": "string", "enum": []string{"imported", "skipped", "failed"}},
 			"rule": str(), "detail": str(), "contacts": arrayOf(object([]string{"email", "outcome", "reason"}, obj{

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -48,8 +49,20 @@ var funcs = template.FuncMap{
 	"when":  when,
 	"ptr":   func(s *string) string { return deref(s) },
 	"lower": strings.ToLower,
+	"bytes": humanBytes,
 	// pauseArgs hands the Pause/Resume buttons their account and the form token.
 	"pauseArgs": func(a accountRow, csrf string) map[string]any { return map[string]any{"Account": a, "CSRF": csrf} },
+}
+
+// humanBytes writes a file size as people read it.
+func humanBytes(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", (n+1023)>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func deref(s *string) string {

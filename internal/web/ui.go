@@ -34,6 +34,7 @@ func (s *server) routeUI() {
 	s.ui("GET /companies", s.uiCompanies)
 	s.ui("GET /companies/{id}", s.uiCompany)
 	s.ui("GET /threads/{id}", s.uiThread)
+	s.ui("GET /messages/{id}/attachments/{index}", s.uiAttachment)
 	s.ui("GET /settings", func(w http.ResponseWriter, r *http.Request, _ *store.Session) error {
 		http.Redirect(w, r, "/settings/accounts", http.StatusSeeOther)
 		return nil
@@ -259,6 +260,14 @@ type messageView struct {
 	Body         template.HTML // sanitized HTML body
 	Plain        string        // plain text body when there is no HTML
 	HeldImages   int
+	Files        []fileView
+}
+
+// fileView is an attachment link in the thread view.
+type fileView struct {
+	visibility.AttachmentView
+	URL     string
+	Preview bool // a raster image, shown inline
 }
 
 func toMessageView(m visibility.MessageView, showImages bool) messageView {
@@ -277,6 +286,10 @@ func toMessageView(m visibility.MessageView, showImages bool) messageView {
 		v.Body, v.HeldImages = sanitizeHTML(*m.HTML, showImages)
 	} else if m.Text != nil {
 		v.Plain = *m.Text
+	}
+	for _, a := range m.Attachments {
+		v.Files = append(v.Files, fileView{AttachmentView: a, Preview: canPreview(a),
+			URL: "/messages/" + url.PathEscape(m.ID) + "/attachments/" + strconv.Itoa(a.Index)})
 	}
 	return v
 }
