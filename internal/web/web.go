@@ -47,7 +47,7 @@ type Config struct {
 type server struct {
 	cfg       Config
 	log       *slog.Logger
-	mux       *http.ServeMux
+	mux       *router
 	pages     *pages
 	logins    *loginLimiter
 	apiRoutes []string // "METHOD /api/v1/path" of every API route, for the OpenAPI check
@@ -68,7 +68,7 @@ func newServer(cfg Config) *server {
 	if cfg.Connect == nil {
 		cfg.Connect = connect.Connector{}.Connect
 	}
-	s := &server{cfg: cfg, log: cfg.Log, mux: http.NewServeMux(), pages: loadPages(),
+	s := &server{cfg: cfg, log: cfg.Log, mux: &router{ServeMux: http.NewServeMux()}, pages: loadPages(),
 		logins: newLoginLimiter(time.Now)}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	if cfg.Metrics != nil {
@@ -78,6 +78,23 @@ func newServer(cfg Config) *server {
 	s.routeUI()
 	s.routeOAuth()
 	return s
+}
+
+// router is the ServeMux that remembers every pattern registered through
+// it, so that the authorization matrix test enumerates the routes from the
+// router itself: a route added without an entry there fails the test.
+type router struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (r *router) Handle(pattern string, h http.Handler) {
+	r.patterns = append(r.patterns, pattern)
+	r.ServeMux.Handle(pattern, h)
+}
+
+func (r *router) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	r.Handle(pattern, http.HandlerFunc(h))
 }
 
 // ServeHTTP adds the security headers every answer carries.
