@@ -66,7 +66,9 @@ var uniq atomic.Int64
 func next() int64 { return uniq.Add(1) }
 
 // matrix has one entry per route pattern the router holds.
-func matrix(f *fixture) map[string]matrixCase {
+func matrix(t *testing.T, f *fixture) map[string]matrixCase {
+	// bob's mailbox shares subjects: only bob reads its attachments.
+	files := f.withFiles(t, f.acctB, "matrix-files@acme.test")
 	acct := "/api/v1/accounts/" + f.acctB.ID
 	newAccount := func(t *testing.T, f *fixture) string {
 		return f.addAccount(t, f.bob, fmt.Sprintf("bob-%d@ours.test", next()))
@@ -139,9 +141,11 @@ func matrix(f *fixture) map[string]matrixCase {
 		"GET /api/v1/companies/{id}/threads": {req: func(t *testing.T, f *fixture) (string, string) {
 			return "/api/v1/companies/" + f.acme.ID + "/threads", ""
 		}, want: apiRecord},
-		"GET /api/v1/threads/{id}":  {req: func(t *testing.T, f *fixture) (string, string) { return "/api/v1/threads/" + f.sharedThread, "" }, want: apiRecord},
-		"GET /api/v1/messages/{id}": {req: func(t *testing.T, f *fixture) (string, string) { return "/api/v1/messages/" + f.sharedMsg, "" }, want: apiRecord},
-		"GET /api/v1/accounts":      {req: fixed("/api/v1/accounts", ""), want: apiList},
+		"GET /api/v1/threads/{id}":                      {req: func(t *testing.T, f *fixture) (string, string) { return "/api/v1/threads/" + f.sharedThread, "" }, want: apiRecord},
+		"GET /api/v1/messages/{id}":                     {req: func(t *testing.T, f *fixture) (string, string) { return "/api/v1/messages/" + f.sharedMsg, "" }, want: apiRecord},
+		"GET /messages/{id}/attachments/{index}":        {req: fixed("/messages/"+files+"/attachments/0", ""), want: expect{303, 404, 404, 404, 200}},
+		"GET /api/v1/messages/{id}/attachments/{index}": {req: fixed("/api/v1/messages/"+files+"/attachments/0", ""), want: expect{401, 404, 404, 404, 200}},
+		"GET /api/v1/accounts":                          {req: fixed("/api/v1/accounts", ""), want: apiList},
 		"POST /api/v1/accounts": {req: func(t *testing.T, f *fixture) (string, string) {
 			return "/api/v1/accounts", fmt.Sprintf(`{"host":"imap.test","port":993,"security":"tls","username":"u%d@ours.test","password":"good"}`, next())
 		}, want: expect{401, 201, 201, 201, 201}},
@@ -173,7 +177,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		f := newFixture(t, db)
 		ts := httptest.NewServer(f.srv)
 		defer ts.Close()
-		cases := matrix(f)
+		cases := matrix(t, f)
 		var missing []string
 		for _, p := range f.srv.mux.patterns {
 			if _, ok := cases[p]; !ok {
