@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/mailsync/mailsync/internal/provider"
 )
@@ -240,12 +242,12 @@ func chunks(msgs []sized, prevLast imap.UID, batchSize int) []chunk {
 	var bytes int64
 	last := prevLast
 	for _, msg := range msgs {
-		if len(cur.uids) > 0 && (len(cur.uids) == batchSize || bytes+msg.size > maxBatchBytes) {
+		if len(cur.uids) > 0 && (len(cur.uids) == batchSize || bytes+min(msg.size, provider.MaxMessageBytes) > maxBatchBytes) {
 			out = append(out, cur)
 			cur, bytes = chunk{}, 0
 		}
 		cur.uids = append(cur.uids, msg.uid)
-		bytes += msg.size
+		bytes += min(msg.size, provider.MaxMessageBytes) // what fetch downloads
 		last = max(last, msg.uid)
 		cur.lastUID = last
 	}
@@ -324,14 +326,20 @@ func (m *Mailbox) produce(ctx context.Context, p *plan, out chan<- provider.Batc
 	return nil
 }
 
-// fetch downloads whole messages without setting \Seen.
+// fetch downloads messages without setting \Seen: whole, or the first
+// provider.MaxMessageBytes of a larger one (a partial fetch, so the rest
+// never crosses the network). Each body is read into a buffer of the
+// literal's announced size: a message is held once, not regrown.
 func (m *Mailbox) fetch(ctx context.Context, uids []imap.UID) ([]provider.Message, error) {
-	body := &imap.FetchItemBodySection{Peek: true}
 	cmd := m.c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{
 		UID:          true,
 		Flags:        true,
 		InternalDate: true,
-		BodySection:  []*imap.FetchItemBodySection{body},
+		RFC822Size:   true,
+		BodySection: []*imap.FetchItemBodySection{{
+			Peek:    true,
+			Partial: &imap.SectionPartial{Offset: 0, Size: provider.MaxMessageBytes},
+		}},
 	})
 	defer cmd.Close()
 	msgs := make([]provider.Message, 0, len(uids))
@@ -339,25 +347,55 @@ func (m *Mailbox) fetch(ctx context.Context, uids []imap.UID) ([]provider.Messag
 		if err := ctx.Err(); err != nil {
 			return nil, err // Close drains the rest: the session stays usable
 		}
-		buf, err := msg.Collect()
+		pm, err := readMessage(msg)
 		if err != nil {
 			return nil, fmt.Errorf("fetch messages: %w", err)
 		}
-		raw := buf.FindBodySection(body)
-		if buf.UID == 0 || raw == nil {
+		if pm.ID == "" || pm.Raw == nil {
 			continue // expunged meanwhile
 		}
-		msgs = append(msgs, provider.Message{
-			ID:           uidString(buf.UID),
-			Raw:          raw,
-			Flags:        flagStrings(buf.Flags),
-			InternalDate: buf.InternalDate,
-		})
+		msgs = append(msgs, pm)
 	}
 	if err := cmd.Close(); err != nil {
 		return nil, fmt.Errorf("fetch messages %v: %w", imap.UIDSetNum(uids...), err)
 	}
 	return msgs, nil
+}
+
+// readMessage reads one FETCH response, its body into a buffer of exactly
+// the literal's size (at most provider.MaxMessageBytes, even from a server
+// that ignores the partial fetch).
+func readMessage(msg *imapclient.FetchMessageData) (provider.Message, error) {
+	var (
+		pm   provider.Message
+		size int64
+	)
+	for item := msg.Next(); item != nil; item = msg.Next() {
+		switch item := item.(type) {
+		case imapclient.FetchItemDataUID:
+			if item.UID != 0 {
+				pm.ID = uidString(item.UID)
+			}
+		case imapclient.FetchItemDataFlags:
+			pm.Flags = flagStrings(item.Flags)
+		case imapclient.FetchItemDataInternalDate:
+			pm.InternalDate = item.Time
+		case imapclient.FetchItemDataRFC822Size:
+			size = item.Size
+		case imapclient.FetchItemDataBodySection:
+			if item.Literal == nil {
+				continue
+			}
+			pm.Raw = make([]byte, min(item.Literal.Size(), provider.MaxMessageBytes))
+			if _, err := io.ReadFull(item.Literal, pm.Raw); err != nil {
+				return pm, fmt.Errorf("read body: %w", err)
+			}
+		}
+	}
+	if pm.Raw != nil && size > int64(len(pm.Raw)) {
+		pm.FullSize = size
+	}
+	return pm, nil
 }
 
 func uidString(uid imap.UID) string { return strconv.FormatUint(uint64(uid), 10) }

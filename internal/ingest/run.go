@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -125,6 +126,15 @@ func (r *run) syncFolder(ctx context.Context, mb provider.Mailbox, f *store.Fold
 	}
 	return err
 }
+
+// Rules recorded for what the import rules did not decide (docs/rules.md).
+const (
+	// ruleParse: the message could not be parsed; it is failed.
+	ruleParse = "parse"
+	// ruleLimit: the message is over a limit of docs/rules.md ("Limits"):
+	// failed, or imported with what was left out named in the detail.
+	ruleLimit = "limit"
+)
 
 // parsed is one fetched message after parsing and the import rules.
 type parsed struct {
@@ -307,7 +317,21 @@ func (r *run) parseOne(m provider.Message) (p parsed) {
 			p.err = fmt.Errorf("parser panic: %v", v)
 		}
 	}()
+	if len(m.Raw) > provider.MaxMessageBytes {
+		// A provider that cannot fetch part of a message (Gmail, Graph)
+		// sent it whole: parse no more than IMAP would have fetched.
+		m.FullSize, m.Raw = int64(len(m.Raw)), m.Raw[:provider.MaxMessageBytes]
+	}
 	p.mail, p.err = mime.Parse(m.Raw)
+	if m.FullSize > 0 {
+		cut := fmt.Sprintf("message of %s: only its first %s fetched", mime.Size(m.FullSize), mime.Size(int64(len(m.Raw))))
+		if p.err != nil {
+			p.err = fmt.Errorf("%s; %w", cut, p.err)
+			return p
+		}
+		p.mail.Size = int(m.FullSize)
+		p.mail.Limits = append([]string{cut}, p.mail.Limits...)
+	}
 	if p.err != nil {
 		return p
 	}
@@ -351,9 +375,15 @@ func (r *run) storeParsed(ctx context.Context, tx *sql.Tx, f *store.Folder, resu
 		it := store.Item{FolderID: f.ID, UID: p.msg.ID, ChannelID: r.account.ChannelID, Flags: p.msg.Flags, ReceivedAt: p.msg.InternalDate}
 		switch {
 		case p.err != nil:
-			it.Status, it.MessageKey, it.Rule, it.Detail = store.ItemFailed, rawMessageID(p.msg.Raw), "parse", p.err.Error()
+			it.Status, it.MessageKey, it.Rule, it.Detail = store.ItemFailed, rawMessageID(p.msg.Raw), ruleParse, p.err.Error()
+			if errors.Is(p.err, mime.ErrLimit) {
+				it.Rule = ruleLimit
+			}
 		case p.decision.Import:
 			it.Status, it.MessageKey, it.MessageID = store.ItemImported, p.mail.Key(), ids[p.mail.Key()]
+			if len(p.mail.Limits) > 0 {
+				it.Rule, it.Detail = ruleLimit, strings.Join(p.mail.Limits, "; ")
+			}
 		default:
 			it.Status, it.MessageKey, it.Rule, it.Detail = store.ItemSkipped, p.mail.Key(), p.decision.Rule, p.decision.Detail
 		}

@@ -5,21 +5,6 @@ import (
 	"strings"
 )
 
-// addressList parses an address header value leniently: every mailbox that
-// can be understood yields an Address with an Email, one that cannot keeps its
-// text in Raw, and group syntax ("Team: a@x, b@y;", "undisclosed-recipients:;")
-// contributes only its members.
-func (d *decoder) addressList(v string) []Address {
-	v = d.raw8bit(v)
-	var out []Address
-	for _, elem := range splitAddressList(v) {
-		if a, ok := d.address(elem); ok {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
 // splitAddressList splits at top-level commas, dropping group names and
 // group terminators. Quoted strings, comments and angle brackets are opaque.
 // A missing comma after "<addr>" is tolerated.

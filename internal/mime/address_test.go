@@ -47,8 +47,10 @@ func TestAddressList(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, a := range newDecoder("").addressList(tt.header) {
-				got = append(got, formatAddress(a))
+			m := &Message{}
+			m.parseParticipants(header{{name: "To", value: tt.header}}, newDecoder(""))
+			for _, p := range m.Participants {
+				got = append(got, formatAddress(p.Address))
 			}
 			eqStrings(t, tt.header, got, tt.want)
 		})

@@ -3,6 +3,7 @@ package mime
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"mime"
 	"mime/quotedprintable"
@@ -25,20 +26,27 @@ var enmimeParser = enmime.NewParser(
 
 // parseBody fills Text, HTML and Attachments and returns the charset the body
 // declares, which is the best guess for raw 8-bit header bytes.
+// Text and HTML are cut at MaxBodyBytes; multiparts nested deeper than
+// MaxMIMEDepth are not read at all.
 func (m *Message) parseBody(h header, body []byte) (charset string) {
-	if text, cs, ok := plainText(h, body); ok {
-		m.Text = text
+	prefix := bodyPrefix(body)
+	if text, cs, ok := plainText(h, prefix); ok {
+		m.Text = m.limitBody(text, "text", len(prefix) < len(body))
 		return cs
+	}
+	if d := mimeDepth(h.get("Content-Type"), body, MaxMIMEDepth); d > MaxMIMEDepth {
+		m.Limits = append(m.Limits, fmt.Sprintf("MIME parts nested deeper than %d levels: body not read", MaxMIMEDepth))
+		return ""
 	}
 	env, err := enmimeParser.ReadEnvelope(io.MultiReader(
 		strings.NewReader(contentHeader(h)), bytes.NewReader(body)))
 	if err != nil {
 		// enmime gave up on the structure: the raw body beats no body.
-		m.Text = cleanBody(string(body), true)
+		m.Text = m.limitBody(cleanBody(string(prefix), true), "text", len(prefix) < len(body))
 		return ""
 	}
-	m.Text = cleanBody(env.Text, true)
-	m.HTML = cleanBody(env.HTML, false)
+	m.Text = m.limitBody(cleanBody(env.Text, true), "text", false)
+	m.HTML = m.limitBody(cleanBody(env.HTML, false), "HTML", false)
 	m.Attachments = attachments(env.Root)
 	return bodyCharset(env.Root)
 }

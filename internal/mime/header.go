@@ -46,7 +46,8 @@ var (
 // splitMessage separates the header block from the body and parses the header
 // leniently: unindented lines without a colon continue the previous field, lines
 // with an invalid field name are dropped, and a leading mbox "From " line is
-// skipped. It fails only when the input does not start with a header field.
+// skipped. It fails only when the input does not start with a header field,
+// or when the header block is over MaxHeaderBytes.
 func splitMessage(raw []byte) (header, []byte, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, nil, errEmpty
@@ -66,6 +67,9 @@ func splitMessage(raw []byte) (header, []byte, error) {
 		}
 	}
 	for len(rest) > 0 {
+		if len(raw)-len(rest) > MaxHeaderBytes {
+			return nil, nil, errHeaderTooLarge
+		}
 		line, next := nextLine(rest)
 		if len(line) == 0 {
 			if len(h) == 0 {

@@ -49,6 +49,10 @@ type Message struct {
 	ListID, ListUnsubscribe, Precedence, AutoSubmitted string
 
 	Size int // bytes of the raw message
+
+	// Limits says, in words, what was left out to stay within the limits
+	// (MaxParticipants, MaxMIMEDepth, MaxBodyBytes); nil when nothing was.
+	Limits []string
 }
 
 // roles maps participant roles to their headers, in the order they are listed.
@@ -80,17 +84,38 @@ func (m *Message) parseHeader(h header, d *decoder) {
 	m.References = idList(strings.Join(h.all("References"), " "))
 	m.Subject = d.text(h.get("Subject"))
 	m.Date = parseDate(h.get("Date"))
-	for _, r := range roles {
-		for _, v := range h.all(r.header) {
-			for _, a := range d.addressList(v) {
-				m.Participants = append(m.Participants, Participant{Role: r.role, Address: a})
-			}
-		}
-	}
+	m.parseParticipants(h, d)
 	m.ListID = clean(d.raw8bit(h.get("List-Id")))
 	m.ListUnsubscribe = clean(d.raw8bit(h.get("List-Unsubscribe")))
 	m.Precedence = clean(d.raw8bit(h.get("Precedence")))
 	m.AutoSubmitted = clean(d.raw8bit(h.get("Auto-Submitted")))
+}
+
+// parseParticipants reads the address headers leniently: every mailbox that
+// can be understood yields an Address with an Email, one that cannot keeps
+// its text in Raw, and group syntax ("Team: a@x, b@y;",
+// "undisclosed-recipients:;") contributes only its members. It keeps at most
+// MaxParticipants addresses; the rest are only counted (not parsed: a
+// list of 100,000 recipients must not cost 100,000 address parses).
+func (m *Message) parseParticipants(h header, d *decoder) {
+	total := 0
+	for _, r := range roles {
+		for _, v := range h.all(r.header) {
+			elems := splitAddressList(d.raw8bit(v))
+			total += len(elems)
+			for _, elem := range elems {
+				if len(m.Participants) == MaxParticipants {
+					break
+				}
+				if a, ok := d.address(elem); ok {
+					m.Participants = append(m.Participants, Participant{Role: r.role, Address: a})
+				}
+			}
+		}
+	}
+	if total > MaxParticipants {
+		m.Limits = append(m.Limits, fmt.Sprintf("%d participants: the first %d kept", total, MaxParticipants))
+	}
 }
 
 // Key returns the dedupe key: the Message-ID, or for a message without one a

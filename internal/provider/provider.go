@@ -40,10 +40,20 @@ func (f Folder) SkippedByDefault() bool {
 	return false
 }
 
+// MaxMessageBytes is the most of one message a provider downloads: a larger
+// message is sent with Raw holding its first MaxMessageBytes and FullSize
+// its size, so that memory stays bounded whatever mail arrives (the text
+// and headers come first; what is cut is mostly attachments, whose content
+// mailsync does not keep). docs/rules.md ("Limits") gives the reasoning.
+const MaxMessageBytes = 25 << 20
+
 // Message is one message as the provider holds it.
 type Message struct {
-	ID           string // provider id, unique within the folder (IMAP: the UID in decimal)
-	Raw          []byte // the RFC 5322 message; nil for a flag-only update
+	ID  string // provider id, unique within the folder (IMAP: the UID in decimal)
+	Raw []byte // the RFC 5322 message; nil for a flag-only update
+	// FullSize is the message's size on the server when Raw holds only
+	// its first MaxMessageBytes; 0 when Raw is the whole message.
+	FullSize     int64
 	Flags        []string
 	InternalDate time.Time
 	// ThreadHint is the provider's own conversation id (Gmail threadId,
