@@ -23,8 +23,6 @@ import (
 func TestAttachmentGet(t *testing.T) {
 	for _, kind := range []database.Kind{database.SQLite, database.Postgres} {
 		t.Run(string(kind), func(t *testing.T) {
-			e := newCLIEnv(t, kind)
-			dove := dovecottest.Start(t, dovecottest.Options{})
 			big := make([]byte, 700<<10) // spans several stored chunks
 			rand.Read(big)
 			files := []compose.File{
@@ -37,16 +35,7 @@ func TestAttachmentGet(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := dove.Append(context.Background(), "user1", "INBOX", raw); err != nil {
-				t.Fatal(err)
-			}
-			e.ok(nil, "member", "add", "--email", "user1@ourco.example", "--name", "User One")
-			e.ok(nil, "member", "add", "--email", "user2@ourco.example", "--name", "User Two")
-			var account struct{ ID string }
-			e.ok(&account, "account", "add", "imap", "--member", "user1@ourco.example", "--host", "127.0.0.1",
-				"--port", itoa(dove.Port()), "--security", "none", "--username", "user1", "--handle", "user1@ourco.example",
-				"--password-file", writeFile(t, "pass"), "--json")
-			e.ok(nil, "sync", "--once")
+			e, accountID := syncedMailbox(t, kind, 2, raw)
 
 			type row struct {
 				ID          string
@@ -80,7 +69,7 @@ func TestAttachmentGet(t *testing.T) {
 				t.Fatalf("unknown index: exit %d", code)
 			}
 
-			e.ok(nil, "account", "set", account.ID, "--visibility", "subject")
+			e.ok(nil, "account", "set", accountID, "--visibility", "subject")
 			e.ok(&rows, "messages", "list", "--as", "user2@ourco.example", "--json")
 			if rows[0].Attachments != nil {
 				t.Fatalf("attachments shown below everything: %+v", *rows[0].Attachments)
@@ -96,4 +85,25 @@ func TestAttachmentGet(t *testing.T) {
 			e.ok(nil, "attachment", "get", rows[0].ID, "1", "--as", "user1@ourco.example", "-o", filepath.Join(dir, "own"))
 		})
 	}
+}
+
+// syncedMailbox starts Dovecot with raws in user1's INBOX, adds members
+// user1@ourco.example … userN@ourco.example and user1's mailbox, syncs it,
+// and returns the environment and the mailbox's id.
+func syncedMailbox(t *testing.T, kind database.Kind, members int, raws ...[]byte) (*cliEnv, string) {
+	t.Helper()
+	e := newCLIEnv(t, kind)
+	dove := dovecottest.Start(t, dovecottest.Options{})
+	if err := dove.Append(context.Background(), "user1", "INBOX", raws...); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= members; i++ {
+		e.ok(nil, "member", "add", "--email", "user"+itoa(i)+"@ourco.example", "--name", "User "+itoa(i))
+	}
+	var account struct{ ID string }
+	e.ok(&account, "account", "add", "imap", "--member", "user1@ourco.example", "--host", "127.0.0.1",
+		"--port", itoa(dove.Port()), "--security", "none", "--username", "user1", "--handle", "user1@ourco.example",
+		"--password-file", writeFile(t, "pass"), "--json")
+	e.ok(nil, "sync", "--once")
+	return e, account.ID
 }

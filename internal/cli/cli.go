@@ -115,6 +115,13 @@ func commands() []command {
 		{name: "attachment", summary: "attachment get: save an attachment's bytes", run: runAttachment, subs: []subcommand{
 			{"get", "MESSAGE_ID INDEX", "write an attachment's exact bytes to -o FILE"},
 		}},
+		{name: "access", summary: "access request | list | grant | deny | revoke: reading withheld threads", run: runAccess, subs: []subcommand{
+			{"request", "", "ask the owners to open a withheld thread (--thread ID --as E [--note TEXT])"},
+			{"list", "", "requests a member made and those they may decide"},
+			{"grant", "ID", "open the thread to the requester, later messages included"},
+			{"deny", "ID", "turn a pending request down"},
+			{"revoke", "ID", "withdraw a grant"},
+		}},
 		{name: "why", summary: "why a message was imported or skipped", run: runWhy},
 		{name: "blocklist", summary: "blocklist add | remove | list", run: runBlocklist, subs: []subcommand{
 			{"add", "ENTRY", "block an address or @domain: no import, no contact"},

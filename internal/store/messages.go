@@ -307,9 +307,11 @@ func mergeThreads(ctx context.Context, tx *sql.Tx, threads []string, touched map
 	sort.Strings(threads)
 	keep, others := threads[0], threads[1:]
 	args := append([]any{keep}, anys(others)...)
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET thread_id = $1 WHERE thread_id IN (`+
-		placeholders(2, len(others))+`)`, args...); err != nil {
-		return "", fmt.Errorf("merge threads: %w", err)
+	for _, table := range []string{"messages", "access_requests"} {
+		if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET thread_id = $1 WHERE thread_id IN (`+
+			placeholders(2, len(others))+`)`, args...); err != nil {
+			return "", fmt.Errorf("merge threads: %w", err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM threads WHERE id IN (`+placeholders(1, len(others))+`)`,
 		anys(others)...); err != nil {

@@ -31,6 +31,8 @@ type ThreadSummary struct {
 	Snippet       string // of the latest message
 	Participants  []Address
 	Holders       []Holder // of every message of the thread
+	// Granted lists the members an access grant opens the thread to.
+	Granted []string
 	// SnippetHolders hold the latest message: its snippet is shown at
 	// that message's own level, not the thread's.
 	SnippetHolders []Holder
@@ -59,6 +61,7 @@ type StoredMessage struct {
 	SentAt       time.Time
 	Participants []StoredParticipant
 	Holders      []Holder
+	Granted      []string // members an access grant opens the message's thread to
 }
 
 // ThreadsForPerson lists the threads with a message where the person is
@@ -142,8 +145,13 @@ func (s *Store) fillThreads(ctx context.Context, workspaceID string, ts []*Threa
 	if err != nil {
 		return fmt.Errorf("thread snippets: %w", err)
 	}
+	grants, err := s.grantsOf(ctx, ids)
+	if err != nil {
+		return err
+	}
 	for _, t := range ts {
 		t.Snippet = snippets[latest[t.ID]]
+		t.Granted = grants[t.ID]
 	}
 	return nil
 }
@@ -337,6 +345,21 @@ func (s *Store) fillMessages(ctx context.Context, msgs []*StoredMessage) error {
 			m := byID[h.messageID]
 			m.Holders = append(m.Holders, h.Holder)
 		}
+	}
+	threads := map[string]bool{}
+	var threadIDs []string
+	for _, m := range msgs {
+		if !threads[m.ThreadID] {
+			threads[m.ThreadID] = true
+			threadIDs = append(threadIDs, m.ThreadID)
+		}
+	}
+	grants, err := s.grantsOf(ctx, threadIDs)
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		m.Granted = grants[m.ThreadID]
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package visibility
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/mailsync/mailsync/internal/store"
@@ -54,6 +55,16 @@ type ThreadView struct {
 	Messages   []MessageView `json:"messages"`
 }
 
+// levelOf is the level a viewer gets for a message (or thread) held by
+// hs: everything when an access grant on its thread names the viewer,
+// else what the sharing levels give (For).
+func levelOf(viewerID string, hs []store.Holder, granted []string) string {
+	if viewerID != "" && slices.Contains(granted, viewerID) {
+		return Everything
+	}
+	return For(viewerID, holdersOf(hs))
+}
+
 func holdersOf(hs []store.Holder) []Holder {
 	out := make([]Holder, len(hs))
 	for i, h := range hs {
@@ -68,7 +79,7 @@ func ptr(s string) *string { return &s }
 
 // Message redacts one message for a viewer.
 func Message(viewerID string, m *store.StoredMessage) MessageView {
-	level := For(viewerID, holdersOf(m.Holders))
+	level := levelOf(viewerID, m.Holders, m.Granted)
 	v := MessageView{ID: m.ID, MessageID: m.Key, ThreadID: m.ThreadID, ReceivedAt: rfc3339(m.SentAt),
 		Direction: directionFor(viewerID, m.Holders), Visibility: level, Participants: []ParticipantView{}}
 	if ShowsSubject(level) {
@@ -139,7 +150,7 @@ func directionFor(viewerID string, hs []store.Holder) string {
 // Thread redacts a thread: the thread shows at the most open level among
 // its messages, and each message is redacted on its own.
 func Thread(viewerID string, t *store.ThreadSummary, msgs []*store.StoredMessage) ThreadView {
-	level := For(viewerID, holdersOf(t.Holders))
+	level := levelOf(viewerID, t.Holders, t.Granted)
 	v := ThreadView{ID: t.ID, Visibility: level, Messages: []MessageView{}}
 	if ShowsSubject(level) {
 		v.Subject = ptr(t.Subject)
@@ -152,7 +163,7 @@ func Thread(viewerID string, t *store.ThreadSummary, msgs []*store.StoredMessage
 
 // Row redacts an Emails tab row.
 func Row(viewerID string, t *store.ThreadSummary) ThreadRow {
-	level := For(viewerID, holdersOf(t.Holders))
+	level := levelOf(viewerID, t.Holders, t.Granted)
 	r := ThreadRow{ID: t.ID, MessageCount: t.MessageCount, LastMessageAt: rfc3339(t.LastMessageAt),
 		Visibility: level, Participants: t.Participants}
 	if r.Participants == nil {
@@ -163,7 +174,7 @@ func Row(viewerID string, t *store.ThreadSummary) ThreadRow {
 	}
 	// The snippet is the latest message's body: it follows that message's
 	// level, which may be closer than the thread's.
-	if ShowsBody(For(viewerID, holdersOf(t.SnippetHolders))) {
+	if ShowsBody(levelOf(viewerID, t.SnippetHolders, t.Granted)) {
 		r.Snippet = ptr(t.Snippet)
 	}
 	return r

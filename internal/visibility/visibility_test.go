@@ -69,3 +69,28 @@ func TestRowSnippetFollowsLatestMessage(t *testing.T) {
 		t.Fatal("the owner of the latest message does not see its snippet")
 	}
 }
+
+// An access grant opens the whole thread to its requester only, the
+// latest message's snippet included, whatever the sharing levels say.
+func TestGrantOpensThreadToRequesterOnly(t *testing.T) {
+	closed := store.Holder{MemberID: "alice", Visibility: Metadata}
+	thread := &store.ThreadSummary{ID: "t1", Subject: "Renewal", Snippet: "40k", Holders: []store.Holder{closed},
+		SnippetHolders: []store.Holder{closed}, Granted: []string{"bob"}}
+	msg := &store.StoredMessage{ID: "m1", ThreadID: "t1", Subject: "Renewal", Text: "40k", Holders: []store.Holder{closed},
+		Granted: []string{"bob"}, Attachments: `[{"Filename":"a.pdf","ContentType":"application/pdf","Size":3}]`}
+	for _, tt := range []struct {
+		viewer string
+		want   string
+	}{{"bob", Everything}, {"carol", Metadata}, {"", Metadata}} {
+		row, v := Row(tt.viewer, thread), Message(tt.viewer, msg)
+		if row.Visibility != tt.want || v.Visibility != tt.want {
+			t.Errorf("%q: row %s message %s, want %s", tt.viewer, row.Visibility, v.Visibility, tt.want)
+		}
+		if open := tt.want == Everything; (row.Snippet != nil) != open || (v.Text != nil) != open || (v.Attachments != nil) != open {
+			t.Errorf("%q: snippet %v text %v attachments %v", tt.viewer, row.Snippet, v.Text, v.Attachments)
+		}
+		if _, ok := Attachment(tt.viewer, msg, 0); ok != (tt.want == Everything) {
+			t.Errorf("%q: attachment served = %v", tt.viewer, ok)
+		}
+	}
+}

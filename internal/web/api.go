@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mailsync/mailsync/internal/access"
 	"github.com/mailsync/mailsync/internal/store"
 )
 
@@ -34,6 +35,10 @@ func statusOf(err error) (int, string) {
 		return he.status, he.msg
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound, "not found"
+	case errors.Is(err, access.ErrNotDecider):
+		return http.StatusForbidden, err.Error()
+	case errors.Is(err, access.ErrAlreadyVisible), errors.Is(err, access.ErrWrongStatus):
+		return http.StatusConflict, err.Error()
 	case errors.Is(err, store.ErrConflict):
 		return http.StatusConflict, err.Error()
 	}

@@ -116,6 +116,28 @@ func openAPIDocument() obj {
 				obj{"description": "the bytes", "content": obj{"application/octet-stream": obj{"schema": obj{"type": "string", "format": "binary"}}}},
 				"404"), idParam, pathParam("index", "the attachment's index, from 0 in MIME order")),
 		},
+		"/threads/{id}/access-requests": obj{
+			"post": withParams(withBody(op("Ask the owners of the mailboxes holding a withheld thread to open it to the caller "+
+				"(asking again while a request is pending returns that request; a caller who already reads the thread in full gets 409)",
+				"201", reply("the request", ref("AccessRequest")), "400", "404", "409"), ref("NewAccessRequest")), idParam),
+		},
+		"/access-requests": obj{
+			"get": op("List the requests the caller made and those on threads the caller's mailboxes hold (which the caller decides), newest first",
+				"200", reply("requests", arrayOf(ref("AccessRequest")))),
+		},
+		"/access-requests/{id}/grant": obj{
+			"post": withParams(op("Grant a pending request: the thread shows at everything to its requester only, later messages included, "+
+				"until revoked (owners of a mailbox holding the thread only: 403 otherwise)",
+				"200", reply("the request", ref("AccessRequest")), "403", "404", "409"), idParam),
+		},
+		"/access-requests/{id}/deny": obj{
+			"post": withParams(op("Deny a pending request (owners of a mailbox holding the thread only)",
+				"200", reply("the request", ref("AccessRequest")), "403", "404", "409"), idParam),
+		},
+		"/access-requests/{id}/revoke": obj{
+			"post": withParams(op("Revoke a granted request: the requester's level is again what the sharing levels give "+
+				"(owners of a mailbox holding the thread only)", "200", reply("the request", ref("AccessRequest")), "403", "404", "409"), idParam),
+		},
 		"/accounts": obj{
 			"get": op("List the workspace's mailboxes with status and counts", "200", reply("accounts", arrayOf(ref("Account")))),
 			"post": withBody(op("Connect an IMAP mailbox of the caller; the login is checked first and the import starts at once",
@@ -232,8 +254,16 @@ func schemas() obj {
 			"limit": obj{"type": "integer"}, "offset": obj{"type": "integer"}, "threads": arrayOf(ref("ThreadRow"))}),
 		"Thread": object([]string{"id", "subject", "visibility", "messages"}, obj{"id": str(),
 			"subject": nullableStr("null below the subject level"), "visibility": level, "messages": arrayOf(ref("Message"))}),
-		"Message":       object(messageRequired, message),
-		"MessageDetail": object(append(messageRequired, "html", "why"), detail),
+		"Message":          object(messageRequired, message),
+		"MessageDetail":    object(append(messageRequired, "html", "why"), detail),
+		"NewAccessRequest": obj{"type": "object", "properties": obj{"note": obj{"type": "string", "description": "optional, for the owners"}}},
+		"AccessRequest": object([]string{"id", "threadId", "requester", "status", "createdAt", "decidedBy"}, obj{
+			"id": str(), "threadId": str(), "requester": obj{"type": "string", "description": "the requester's login email"},
+			"note":      str(),
+			"status":    obj{"type": "string", "enum": []string{"pending", "granted", "denied", "revoked"}},
+			"createdAt": obj{"type": "string", "format": "date-time"},
+			"decidedBy": nullableStr("login email of the owner who granted, denied or revoked it last; null while pending"),
+			"decidedAt": obj{"type": "string", "format": "date-time", "nullable": true}}),
 		"Attachment": object([]string{"index", "filename", "contentType", "size"}, obj{
 			"index": obj{"type": "integer", "description": "from 0, in MIME order"}, "filename": str(),
 			"contentType": obj{"type": "string", "description": "as the message declares it"}, "size": obj{"type": "integer", "description": "decoded bytes"}}),

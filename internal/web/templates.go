@@ -37,6 +37,7 @@ type page struct {
 	Nav     string // highlighted main menu entry
 	Sub     string // highlighted settings entry
 	Session *store.Session
+	Pending int // access requests the member may decide, for the menu's badge
 	Data    any
 }
 
@@ -46,10 +47,11 @@ type pages struct {
 }
 
 var funcs = template.FuncMap{
-	"when":  when,
-	"ptr":   func(s *string) string { return deref(s) },
-	"lower": strings.ToLower,
-	"bytes": humanBytes,
+	"when":    when,
+	"ptr":     func(s *string) string { return deref(s) },
+	"lower":   strings.ToLower,
+	"bytes":   humanBytes,
+	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	// pauseArgs hands the Pause/Resume buttons their account and the form token.
 	"pauseArgs": func(a accountRow, csrf string) map[string]any { return map[string]any{"Account": a, "CSRF": csrf} },
 }
@@ -111,6 +113,13 @@ func loadPages() *pages {
 func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	if p.Session == nil {
 		p.Session = sessionOf(r)
+	}
+	if m := p.Session; m != nil {
+		n, err := s.cfg.Store.PendingAccessCount(r.Context(), m.Member.WorkspaceID, m.Member.ID)
+		if err != nil {
+			s.log.Warn("count access requests", "err", err)
+		}
+		p.Pending = n
 	}
 	t := s.pages.byName[name]
 	var buf bytes.Buffer

@@ -35,6 +35,9 @@ func (s *server) routeUI() {
 	s.ui("GET /companies/{id}", s.uiCompany)
 	s.ui("GET /threads/{id}", s.uiThread)
 	s.ui("GET /messages/{id}/attachments/{index}", s.uiAttachment)
+	s.ui("POST /threads/{id}/access-requests", s.uiRequestAccess)
+	s.ui("GET /access", s.uiAccess)
+	s.ui("POST /access/{id}/{action}", s.uiDecideAccess)
 	s.ui("GET /settings", func(w http.ResponseWriter, r *http.Request, _ *store.Session) error {
 		http.Redirect(w, r, "/settings/accounts", http.StatusSeeOther)
 		return nil
@@ -315,9 +318,17 @@ func (s *server) uiThread(w http.ResponseWriter, r *http.Request, sess *store.Se
 	if tv.Subject != nil && *tv.Subject != "" {
 		title = *tv.Subject
 	}
+	withheld := false
+	for _, m := range tv.Messages {
+		withheld = withheld || m.Visibility != visibility.Everything
+	}
+	request, err := s.myAccessRequest(r, sess.Member, tv.ID)
+	if err != nil {
+		return err
+	}
 	s.render(w, r, http.StatusOK, "thread", page{Title: title, Nav: "people",
 		Data: map[string]any{"Thread": tv, "Lock": lockText(tv.Visibility), "Messages": views, "Held": held,
-			"ShowImagesURL": r.URL.Path + "?images=show", "Back": safeBack(r)}})
+			"ShowImagesURL": r.URL.Path + "?images=show", "Back": safeBack(r), "Withheld": withheld, "Request": request}})
 	return nil
 }
 
