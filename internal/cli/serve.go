@@ -62,7 +62,7 @@ func (app *App) runWorkers(ctx context.Context, interval time.Duration, workers 
 		return err
 	}
 	m := metrics.New(st)
-	watcher := &push.Manager{Store: st, Box: box, Connect: app.connector(st, box), Log: app.Log}
+	watcher := &push.Manager{Store: st, Box: box, Connect: app.connector(st, box), Log: app.Log, MaxSyncs: workers}
 	syncer := &ingest.Syncer{Store: st, Box: box, Connect: app.connector(st, box), Log: app.Log,
 		OnFinish: func(p ingest.Progress, elapsed time.Duration, err error) {
 			m.SyncFinished(p, elapsed, err)
@@ -72,12 +72,12 @@ func (app *App) runWorkers(ctx context.Context, interval time.Duration, workers 
 	if err != nil {
 		return err
 	}
-	watcher.Queue = queue
+	watcher.Sync = syncer
 	if err := queue.Start(ctx); err != nil {
 		return fmt.Errorf("start job queue: %w", err)
 	}
 	app.Log.Info("sync workers started", "interval", interval, "workers", workers, "db", string(st.DB.Kind))
-	// Push: IDLE on INBOX and Sent of every synced mailbox, between the periodic syncs.
+	// Push: IDLE on the INBOX of every synced IMAP mailbox, between the periodic syncs.
 	pushCtx, stopPush := context.WithCancel(ctx)
 	pushDone := make(chan struct{})
 	go func() {

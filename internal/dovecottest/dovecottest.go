@@ -39,6 +39,10 @@ type Options struct {
 	// TLS also listens for implicit TLS (imaps) and allows STARTTLS, with a
 	// self-signed certificate for 127.0.0.1 and localhost.
 	TLS bool
+	// Connections raises Dovecot's limits so that it holds that many IMAP
+	// sessions at once (one imap process each); 0 keeps its defaults
+	// (about 1,000 processes). For benchmarks of many watched mailboxes.
+	Connections int
 }
 
 // Server is one running Dovecot instance.
@@ -48,6 +52,7 @@ type Server struct {
 	port    int
 	tlsPort int
 	users   []string
+	conns   int
 	certs   *x509.CertPool
 	account account
 
@@ -98,7 +103,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dovecot dir: %w", err)
 	}
-	s := &Server{dir: dir, conf: filepath.Join(dir, "dovecot.conf"), users: users, account: acct}
+	s := &Server{dir: dir, conf: filepath.Join(dir, "dovecot.conf"), users: users, conns: opts.Connections, account: acct}
 	if err := s.prepare(opts); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -442,6 +447,9 @@ service stats {
   }
 }
 `, s.port, s.tlsPort)
+	if s.conns > 0 {
+		fmt.Fprintf(&b, "default_process_limit = %[1]d\ndefault_client_limit = %[1]d\nservice imap {\n  process_limit = %[1]d\n}\n", s.conns+100)
+	}
 	if withTLS {
 		fmt.Fprintf(&b, "ssl = yes\nssl_cert = <%[1]s/cert.pem\nssl_key = <%[1]s/key.pem\nssl_min_protocol = TLSv1.2\n", s.dir)
 	} else {

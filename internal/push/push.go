@@ -1,7 +1,7 @@
 // Package push keeps mailboxes current between periodic syncs: for each
-// mailbox whose provider can push (IMAP IDLE), it watches INBOX and Sent
-// and asks for a sync when something changes. It only watches and asks;
-// the sync itself is a queued job like any other.
+// IMAP mailbox it holds one IDLE session on INBOX (or polls a server
+// without IDLE) and syncs the mailbox as soon as something changes. It
+// only watches and triggers; the sync itself is package ingest's.
 package push
 
 import (
@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mailsync/mailsync/internal/ingest"
@@ -18,35 +19,62 @@ import (
 	"github.com/mailsync/mailsync/internal/store"
 )
 
+// Defaults of a Manager.
+const (
+	DefaultRescan   = time.Minute     // how often the account list is re-read
+	DefaultPoll     = 2 * time.Minute // how often a server without IDLE is polled
+	DefaultMaxSyncs = 4               // push-triggered syncs running at once
+	// busyRetry is the first wait before a sync is tried again while
+	// another one holds the mailbox; it doubles up to busyRetryMax.
+	busyRetry    = 200 * time.Millisecond
+	busyRetryMax = 5 * time.Second
+	// A session that lasted stableSession resets the reconnect backoff.
+	stableSession = time.Minute
+	maxBackoff    = 5 * time.Minute
+)
+
 // Idler is what a provider session offers when it can push: block until
 // ctx is done, calling changed when the folder changes.
 type Idler interface {
 	Idle(ctx context.Context, folder string, changed func()) error
 }
 
-// Enqueuer asks for a sync.
-type Enqueuer interface {
-	EnqueueSync(ctx context.Context, accountID string) error
+// Syncer brings one mailbox up to date (ingest.Syncer does).
+type Syncer interface {
+	SyncAccount(ctx context.Context, accountID string) error
 }
 
-// Manager runs one watcher per (mailbox, folder) and keeps the set in step
-// with the accounts table.
+// Manager runs one watcher per IMAP mailbox and keeps the set in step with
+// the accounts table.
+//
+// Only INBOX is watched: one connection per mailbox, not one per folder,
+// is what keeps a worker watching thousands of mailboxes small (see
+// bench/README.md). Every sync, pushed or periodic, covers all selected
+// folders, so the owner's Sent mail arrives with the next incoming mail or
+// the next periodic sync; mail sent through mailsync is stored at once.
 type Manager struct {
 	Store   *store.Store
 	Box     *secrets.Box
 	Connect ingest.ConnectFunc
-	Queue   Enqueuer
+	Sync    Syncer
 	Log     *slog.Logger
-	// Rescan is how often the account list is re-read (default 1 minute).
+	// Rescan is how often the account list is re-read (0: DefaultRescan).
 	Rescan time.Duration
-	// Debounce groups bursts of changes into one sync (default 2 seconds).
-	Debounce time.Duration
+	// Poll is how often a mailbox whose server has no IDLE is synced
+	// (0: DefaultPoll).
+	Poll time.Duration
+	// MaxSyncs bounds the push-triggered syncs running at once (0:
+	// DefaultMaxSyncs).
+	MaxSyncs int
 
 	mu       sync.Mutex
-	watchers map[string]context.CancelFunc // key: account id + "\x00" + folder role
+	watchers map[string]context.CancelFunc // key: account id
 	wg       sync.WaitGroup
 	pokeOnce sync.Once
 	poke     chan struct{}
+	slots    chan struct{}
+	idling   atomic.Int64 // IDLE sessions open
+	polling  atomic.Int64 // mailboxes polled for want of IDLE
 }
 
 func (m *Manager) pokes() chan struct{} {
@@ -64,14 +92,16 @@ func (m *Manager) Poke() {
 	}
 }
 
+// Connections returns the IDLE sessions open and the mailboxes polled.
+func (m *Manager) Connections() (idle, polled int) {
+	return int(m.idling.Load()), int(m.polling.Load())
+}
+
 // Run watches until ctx is done, then waits for every watcher to stop.
 func (m *Manager) Run(ctx context.Context) {
 	m.watchers = map[string]context.CancelFunc{}
-	rescan := m.Rescan
-	if rescan <= 0 {
-		rescan = time.Minute
-	}
-	t := time.NewTicker(rescan)
+	m.slots = make(chan struct{}, orDefault(m.MaxSyncs, DefaultMaxSyncs))
+	t := time.NewTicker(orDefault(m.Rescan, DefaultRescan))
 	defer t.Stop()
 	for {
 		m.reconcile(ctx)
@@ -90,15 +120,15 @@ func (m *Manager) Run(ctx context.Context) {
 	}
 }
 
-// reconcile starts watchers for synced mailboxes and stops those of
-// mailboxes that are gone or failing authentication.
+// reconcile starts watchers for synced IMAP mailboxes and stops those of
+// mailboxes that are gone, paused or failing authentication.
 func (m *Manager) reconcile(ctx context.Context) {
 	accounts, err := m.Store.Accounts(ctx, "")
 	if err != nil {
 		m.log().Warn("push: list accounts", "err", err)
 		return
 	}
-	want := map[string]*store.Account{}
+	want := map[string]watch{}
 	for _, a := range accounts {
 		if a.Status == store.StatusFailedAuth || a.Paused || a.LastSyncedAt.IsZero() {
 			continue // nothing to watch until a first import succeeded, or while paused
@@ -114,64 +144,101 @@ func (m *Manager) reconcile(ctx context.Context) {
 			continue
 		}
 		for _, f := range folders {
-			if f.Selected && (f.Role == provider.RoleInbox || f.Role == provider.RoleSent) {
-				want[a.ID+"\x00"+f.Name] = a
+			if f.Selected && f.Role == provider.RoleInbox {
+				want[a.ID] = watch{account: a, folder: f.Name}
 			}
 		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for key, cancel := range m.watchers {
-		if want[key] == nil {
+	for id, cancel := range m.watchers {
+		if _, ok := want[id]; !ok {
 			cancel()
-			delete(m.watchers, key)
+			delete(m.watchers, id)
 		}
 	}
-	for key, a := range want {
-		if _, ok := m.watchers[key]; ok {
+	for id, w := range want {
+		if _, ok := m.watchers[id]; ok {
 			continue
 		}
 		wctx, cancel := context.WithCancel(ctx)
-		m.watchers[key] = cancel
-		folder := key[len(a.ID)+1:]
+		m.watchers[id] = cancel
 		m.wg.Add(1)
 		go func() {
 			defer m.wg.Done()
-			m.watch(wctx, a, folder)
+			m.watch(wctx, w)
 		}()
 	}
 }
 
-// watch keeps one IDLE session open on a folder, reconnecting with
-// exponential backoff and jitter after errors, until ctx is done.
-func (m *Manager) watch(ctx context.Context, a *store.Account, folder string) {
+type watch struct {
+	account *store.Account
+	folder  string
+}
+
+// watch keeps one IDLE session open on the mailbox's INBOX, reconnecting
+// with exponential backoff and jitter after errors, and syncing through a
+// coalescer; a server without IDLE is polled instead. It returns when ctx
+// is done.
+func (m *Manager) watch(ctx context.Context, w watch) {
+	c := newCoalescer()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.run(ctx, func(ctx context.Context) error { return m.syncNow(ctx, w.account.ID) })
+	}()
+	defer wg.Wait()
 	backoff := time.Second
 	for ctx.Err() == nil {
-		err := m.idleOnce(ctx, a, folder)
+		start := time.Now()
+		err := m.idleOnce(ctx, w, c.trigger)
 		if ctx.Err() != nil {
 			return
 		}
 		if errors.Is(err, errNoPush) {
-			return // the periodic sync covers this mailbox
+			m.poll(ctx, c)
+			return
 		}
-		m.log().Info("push: watcher stopped, reconnecting", "account", a.ID, "folder", folder, "err", err, "in", backoff)
+		if time.Since(start) > stableSession {
+			backoff = time.Second
+		}
+		wait := backoff + rand.N(backoff/2+1)
+		m.log().Info("push: watcher stopped, reconnecting", "account", w.account.ID, "err", err, "in", wait)
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(backoff + time.Duration(rand.Int64N(int64(backoff/2)+1))):
+		case <-time.After(wait):
 		}
-		backoff = min(backoff*2, 5*time.Minute)
+		backoff = min(backoff*2, maxBackoff)
+		c.trigger() // what arrived while disconnected
+	}
+}
+
+// poll syncs the mailbox every Poll, for servers without IDLE.
+func (m *Manager) poll(ctx context.Context, c *coalescer) {
+	m.polling.Add(1)
+	defer m.polling.Add(-1)
+	t := time.NewTicker(orDefault(m.Poll, DefaultPoll))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.trigger()
+		}
 	}
 }
 
 var errNoPush = errors.New("provider cannot push")
 
-func (m *Manager) idleOnce(ctx context.Context, a *store.Account, folder string) error {
-	secret, err := m.Box.Open(a.Secret)
+func (m *Manager) idleOnce(ctx context.Context, w watch, changed func()) error {
+	secret, err := m.Box.Open(w.account.Secret)
 	if err != nil {
 		return err
 	}
-	mb, err := m.Connect(ctx, a, secret)
+	mb, err := m.Connect(ctx, w.account, secret)
 	if err != nil {
 		return err
 	}
@@ -180,24 +247,28 @@ func (m *Manager) idleOnce(ctx context.Context, a *store.Account, folder string)
 	if !ok {
 		return errNoPush
 	}
-	d := newDebouncer(m.debounce(), func() {
-		if err := m.Queue.EnqueueSync(context.WithoutCancel(ctx), a.ID); err != nil {
-			m.log().Warn("push: enqueue sync", "account", a.ID, "err", err)
-		}
-	})
-	defer d.stop()
-	err = idler.Idle(ctx, folder, d.trigger)
+	m.idling.Add(1)
+	defer m.idling.Add(-1)
+	err = idler.Idle(ctx, w.folder, changed)
 	if errors.Is(err, errors.ErrUnsupported) {
 		return errNoPush
 	}
 	return err
 }
 
-func (m *Manager) debounce() time.Duration {
-	if m.Debounce <= 0 {
-		return 2 * time.Second
+// syncNow syncs a mailbox within the bound on concurrent pushed syncs.
+func (m *Manager) syncNow(ctx context.Context, accountID string) error {
+	select {
+	case m.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return m.Debounce
+	defer func() { <-m.slots }()
+	err := m.Sync.SyncAccount(ctx, accountID)
+	if err != nil && !errors.Is(err, ingest.ErrBusy) && ctx.Err() == nil {
+		m.log().Info("push: sync failed", "account", accountID, "err", err)
+	}
+	return err
 }
 
 func (m *Manager) log() *slog.Logger {
@@ -207,29 +278,49 @@ func (m *Manager) log() *slog.Logger {
 	return m.Log
 }
 
-// debouncer calls fn once after a burst of triggers has been quiet for d.
-type debouncer struct {
-	mu    sync.Mutex
-	timer *time.Timer
-	d     time.Duration
-	fn    func()
-}
-
-func newDebouncer(d time.Duration, fn func()) *debouncer { return &debouncer{d: d, fn: fn} }
-
-func (b *debouncer) trigger() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.timer != nil {
-		b.timer.Stop()
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
 	}
-	b.timer = time.AfterFunc(b.d, b.fn)
+	return v
 }
 
-func (b *debouncer) stop() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.timer != nil {
-		b.timer.Stop()
+// coalescer runs a sync on the leading edge of a change (no waiting for
+// quiet) and once more after it for whatever arrived while it ran, however
+// many notifications that was: a burst costs at most two syncs, and the
+// first starts at once.
+type coalescer struct {
+	kick chan struct{} // one pending trigger at most
+}
+
+func newCoalescer() *coalescer { return &coalescer{kick: make(chan struct{}, 1)} }
+
+// trigger records a change; it never blocks.
+func (c *coalescer) trigger() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// run calls sync for each recorded change until ctx is done. While another
+// process holds the mailbox (ingest.ErrBusy) the sync is tried again with
+// a growing wait: that process may have passed INBOX already.
+func (c *coalescer) run(ctx context.Context, sync func(context.Context) error) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.kick:
+		}
+		wait := busyRetry
+		for errors.Is(sync(ctx), ingest.ErrBusy) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			wait = min(wait*2, busyRetryMax)
+		}
 	}
 }
