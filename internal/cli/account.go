@@ -201,7 +201,7 @@ func accountList(ctx context.Context, app *App, args []string) error {
 		return app.printJSON(rows)
 	}
 	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tHANDLE\tMEMBER\tSTATUS\tLISTED\tIMPORTED\tSKIPPED\tFAILED\tLAST SYNC")
+	fmt.Fprintln(tw, "ID\tHANDLE\tMEMBER\tSTATUS\tLISTED\tIMPORTED\tSKIPPED\tFAILED\tCAUGHT UP")
 	for _, r := range rows {
 		last := "never"
 		if r.LastSyncedAt != nil {

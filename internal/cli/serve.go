@@ -73,6 +73,7 @@ func (app *App) runWorkers(ctx context.Context, interval time.Duration, workers 
 		return err
 	}
 	watcher.Sync = syncer
+	m.Push(watcher.Connections)
 	if err := queue.Start(ctx); err != nil {
 		return fmt.Errorf("start job queue: %w", err)
 	}
@@ -89,7 +90,7 @@ func (app *App) runWorkers(ctx context.Context, interval time.Duration, workers 
 	var srv *http.Server
 	if addr != "" {
 		srv = &http.Server{Addr: addr, Handler: web.New(web.Config{Store: st, Box: box, Queue: queue,
-			Connect: app.connector(st, box), Providers: app.connectorFor(st, box), Log: app.Log, Metrics: m.Handler()}), ReadHeaderTimeout: 10 * time.Second}
+			Connect: app.connector(st, box), Providers: app.connectorFor(st, box), Log: app.Log, Metrics: m.Handler(), Workers: queue.Running}), ReadHeaderTimeout: 10 * time.Second}
 		go func() { serveErr <- srv.ListenAndServe() }()
 		app.Log.Info("listening", "addr", "http://"+addr)
 	}

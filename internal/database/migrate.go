@@ -30,6 +30,26 @@ func Migrate(ctx context.Context, db *DB) error {
 	return migrateQueue(ctx, db)
 }
 
+// CheckCurrent reports an error unless every migration this binary
+// carries has been applied: a process started by an older binary, or a
+// database migrated by none, is not ready.
+func CheckCurrent(ctx context.Context, db *DB) error {
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = $1`, name).Scan(&n); err != nil {
+			return fmt.Errorf("read applied migrations: %w", err)
+		}
+		if n == 0 {
+			return fmt.Errorf("migration %s not applied: run mailsync migrate", name)
+		}
+	}
+	return nil
+}
+
 func migrateOwn(ctx context.Context, db *DB) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {

@@ -215,7 +215,7 @@ func (s *Syncer) recordOutcome(ctx context.Context, a *store.Account, err error)
 	case errors.Is(err, provider.ErrAuth):
 		status, msg = store.StatusFailedAuth, authFailure(a, err)
 	default:
-		status, msg = store.StatusFailed, err.Error()
+		status, msg = store.StatusFailed, describe(err)
 	}
 	if serr := s.Store.SetChannelStatus(ctx, a.ChannelID, status, msg, err == nil); serr != nil {
 		s.log().Error("record sync outcome", "account", a.ID, "err", serr)

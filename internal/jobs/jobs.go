@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -85,13 +86,15 @@ type client interface {
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
 	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	Stopped() <-chan struct{}
 }
 
 // Queue is mailsync's job queue.
 type Queue struct {
-	client client
-	store  *store.Store
-	log    *slog.Logger
+	client  client
+	store   *store.Store
+	log     *slog.Logger
+	started atomic.Bool
 }
 
 // Config sets up a Queue that works jobs.
@@ -164,7 +167,27 @@ func newQueue(db *database.DB, rc *river.Config) (*Queue, error) {
 }
 
 // Start starts working jobs; Stop waits for running ones to finish.
-func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+func (q *Queue) Start(ctx context.Context) error {
+	if err := q.client.Start(ctx); err != nil {
+		return err
+	}
+	q.started.Store(true)
+	return nil
+}
+
+// Running says whether the queue works jobs: started and not stopped (a
+// River client stops itself when its database stays unreachable).
+func (q *Queue) Running() error {
+	if !q.started.Load() {
+		return errors.New("sync workers not started")
+	}
+	select {
+	case <-q.client.Stopped():
+		return errors.New("sync workers stopped")
+	default:
+		return nil
+	}
+}
 
 // Stop stops working, letting running jobs finish or be cancelled by ctx.
 func (q *Queue) Stop(ctx context.Context) error { return q.client.Stop(ctx) }

@@ -30,18 +30,24 @@ func (s *reportingSyncer) SyncAccount(ctx context.Context, accountID string) err
 	return err
 }
 
-func TestNewMailIsPushed(t *testing.T) {
-	db := dbtest.Open(t, database.SQLite)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+// syncedMailbox is user1's mailbox on a new Dovecot, synced once (push
+// watches synced mailboxes only).
+func syncedMailbox(t *testing.T) (*ingesttest.Mailbox, *dovecottest.Server) {
+	t.Helper()
 	dove := dovecottest.Start(t, dovecottest.Options{})
-	mb := ingesttest.New(t, db, dove)
-	st, ws, a, box := mb.Store, mb.Workspace, mb.Account, mb.Box
-	syncer := mb.Syncer
-	if err := syncer.SyncAccount(ctx, a.ID); err != nil {
+	mb := ingesttest.New(t, dbtest.Open(t, database.SQLite), dove)
+	if err := mb.Syncer.SyncAccount(context.Background(), mb.Account.ID); err != nil {
 		t.Fatal(err)
 	}
-	s := &reportingSyncer{syncer: syncer, done: make(chan string, 4)}
+	return mb, dove
+}
+
+func TestNewMailIsPushed(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	mb, dove := syncedMailbox(t)
+	st, ws, a, box := mb.Store, mb.Workspace, mb.Account, mb.Box
+	s := &reportingSyncer{syncer: mb.Syncer, done: make(chan string, 4)}
 	mgr := &Manager{Store: st, Box: box, Connect: connect.Connector{Guard: netguard.Guard{AllowPrivate: true}}.Connect, Sync: s}
 	stopped := make(chan struct{})
 	go func() { mgr.Run(ctx); close(stopped) }()
@@ -146,14 +152,9 @@ type noIdle struct{ provider.Mailbox }
 
 // A server without IDLE is polled: new mail arrives with the next poll.
 func TestServerWithoutIdleIsPolled(t *testing.T) {
-	db := dbtest.Open(t, database.SQLite)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	dove := dovecottest.Start(t, dovecottest.Options{})
-	mb := ingesttest.New(t, db, dove)
-	if err := mb.Syncer.SyncAccount(ctx, mb.Account.ID); err != nil {
-		t.Fatal(err)
-	}
+	mb, dove := syncedMailbox(t)
 	conn := connect.Connector{Guard: netguard.Guard{AllowPrivate: true}}.Connect
 	s := &reportingSyncer{syncer: mb.Syncer, done: make(chan string, 100)}
 	mgr := &Manager{Store: mb.Store, Box: mb.Box, Sync: s, Poll: 200 * time.Millisecond,
@@ -207,4 +208,3 @@ func TestPokeNeverBlocks(t *testing.T) {
 		t.Fatal("a poke was lost")
 	}
 }
-

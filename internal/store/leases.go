@@ -68,3 +68,37 @@ func shownStatus(status string, paused bool, leaseUntil int64) string {
 	}
 	return status
 }
+
+// QueueDepth counts the job queue's jobs that are not finished, by state
+// (available, scheduled, retryable, running, pending).
+func (s *Store) QueueDepth(ctx context.Context) (map[string]int, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT state, COUNT(*) FROM river_job
+		WHERE state IN ('available', 'scheduled', 'retryable', 'running', 'pending') GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("count queued jobs: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, fmt.Errorf("count queued jobs: %w", err)
+		}
+		out[state] = n
+	}
+	return out, rows.Err()
+}
+
+// FreshnessLags returns, for every mailbox not paused, how long ago it was
+// last caught up (its last sync that finished; for a mailbox never synced,
+// since it was added).
+func (s *Store) FreshnessLags(ctx context.Context) ([]time.Duration, error) {
+	t := now()
+	return queryAll(ctx, s.DB, "freshness", func(r interface{ Scan(...any) error }) (time.Duration, error) {
+		var at int64
+		err := r.Scan(&at)
+		return time.Duration(t-at) * time.Millisecond, err
+	}, `SELECT COALESCE(c.last_synced_at, a.created_at) FROM channels c
+		JOIN connected_accounts a ON a.id = c.account_id WHERE NOT c.paused`)
+}

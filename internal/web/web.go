@@ -8,11 +8,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/mailsync/mailsync/internal/connect"
+	"github.com/mailsync/mailsync/internal/database"
 	"github.com/mailsync/mailsync/internal/ingest"
 	"github.com/mailsync/mailsync/internal/secrets"
 	"github.com/mailsync/mailsync/internal/store"
@@ -41,6 +44,8 @@ type Config struct {
 	// Metrics, when set, is served at /metrics (Prometheus format; counts
 	// only, no personal data).
 	Metrics http.Handler
+	// Workers, when set, says whether the sync workers run (for /readyz).
+	Workers func() error
 }
 
 // server holds the handlers' dependencies and the routes they answer.
@@ -71,6 +76,7 @@ func newServer(cfg Config) *server {
 	s := &server{cfg: cfg, log: cfg.Log, mux: &router{ServeMux: http.NewServeMux()}, pages: loadPages(),
 		logins: newLoginLimiter(time.Now)}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
 	if cfg.Metrics != nil {
 		s.mux.Handle("GET /metrics", cfg.Metrics)
 	}
@@ -125,6 +131,40 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write([]byte("ok\n"))
+}
+
+// readyz says whether this process can do its work: the database answers,
+// its schema is the one this binary expects, and the sync workers run.
+// It answers 503 with the failing checks otherwise, for a load balancer or
+// an orchestrator to hold traffic back (healthz only says the process
+// lives).
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	checks := map[string]string{"database": "ok", "migrations": "ok", "workers": "ok"}
+	ready := true
+	fail := func(name string, err error) {
+		checks[name], ready = err.Error(), false
+	}
+	if err := s.cfg.Store.DB.PingContext(ctx); err != nil {
+		fail("database", err)
+		fail("migrations", errors.New("database unreachable"))
+	} else if err := database.CheckCurrent(ctx, s.cfg.Store.DB); err != nil {
+		fail("migrations", err)
+	}
+	switch {
+	case s.cfg.Workers == nil:
+		fail("workers", errors.New("this process runs no sync workers"))
+	default:
+		if err := s.cfg.Workers(); err != nil {
+			fail("workers", err)
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if !ready {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	json.NewEncoder(w).Encode(map[string]any{"ready": ready, "checks": checks})
 }
 
 // randomToken returns 256 random bits, URL-safe.
