@@ -69,6 +69,33 @@ func next() int64 { return uniq.Add(1) }
 func matrix(t *testing.T, f *fixture) map[string]matrixCase {
 	// bob's mailbox shares subjects: only bob reads its attachments.
 	files := f.withFiles(t, f.acctB, "matrix-files@acme.test")
+	// Access requests on two more threads of bob's: one that requests
+	// only ask for, one whose requests (carol's) are decided, so that no
+	// grant changes what another entry expects.
+	threadOf := func(key string) string {
+		m, err := f.st.Message(t.Context(), f.ws.ID, f.withFiles(t, f.acctB, key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.ThreadID
+	}
+	askedThread, decidedThread := threadOf("matrix-asked@acme.test"), threadOf("matrix-decided@acme.test")
+	request := func(granted bool) string {
+		r, err := f.st.CreateAccessRequest(t.Context(), store.MemberActor(f.carol, "test"), f.ws.ID, decidedThread, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if granted {
+			if err := f.st.DecideAccessRequest(t.Context(), store.MemberActor(f.bob, "test"), f.ws.ID, r.ID,
+				store.AccessPending, store.AccessGranted, store.AuditAccessGrant); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return r.ID
+	}
+	decide := func(prefix, action string, granted bool) func(*testing.T, *fixture) (string, string) {
+		return func(*testing.T, *fixture) (string, string) { return prefix + request(granted) + "/" + action, "" }
+	}
 	acct := "/api/v1/accounts/" + f.acctB.ID
 	newAccount := func(t *testing.T, f *fixture) string {
 		return f.addAccount(t, f.bob, fmt.Sprintf("bob-%d@ours.test", next()))
@@ -166,6 +193,17 @@ func matrix(t *testing.T, f *fixture) map[string]matrixCase {
 		"GET /api/v1/workspace":                {req: fixed("/api/v1/workspace", ""), want: apiList},
 		"PATCH /api/v1/workspace":              {req: fixed("/api/v1/workspace", `{"importInternal":false}`), want: apiAdminOnly},
 		"GET /api/v1/audit":                    {req: fixed("/api/v1/audit", ""), want: apiAdminOnly},
+
+		// Access requests: anyone withheld from the thread asks (its owner
+		// reads it in full: 409); only the owner of a mailbox holding it decides.
+		"POST /api/v1/threads/{id}/access-requests": {req: fixed("/api/v1/threads/"+askedThread+"/access-requests", ""), want: expect{401, 404, 201, 201, 409}},
+		"GET /api/v1/access-requests":               {req: fixed("/api/v1/access-requests", ""), want: apiList},
+		"POST /api/v1/access-requests/{id}/grant":   {req: decide("/api/v1/access-requests/", "grant", false), want: expect{401, 404, 403, 403, 200}},
+		"POST /api/v1/access-requests/{id}/deny":    {req: decide("/api/v1/access-requests/", "deny", false), want: expect{401, 404, 403, 403, 200}},
+		"POST /api/v1/access-requests/{id}/revoke":  {req: decide("/api/v1/access-requests/", "revoke", true), want: expect{401, 404, 403, 403, 200}},
+		"POST /threads/{id}/access-requests":        {req: fixed("/threads/"+askedThread+"/access-requests", "note=please"), want: expect{401, 404, 303, 303, 409}},
+		"GET /access":                               {req: fixed("/access", ""), want: uiList},
+		"POST /access/{id}/{action}":                {req: decide("/access/", "grant", false), want: expect{401, 404, 403, 403, 303}},
 	}
 }
 
