@@ -102,6 +102,7 @@ func matrix(t *testing.T, f *fixture) map[string]matrixCase {
 	}
 	return map[string]matrixCase{
 		"GET /healthz":                  {req: fixed("/healthz", ""), want: everyone(200)},
+		"GET /readyz":                   {req: fixed("/readyz", ""), want: everyone(503)}, // the fixture runs no workers: not ready, for anyone alike
 		"GET /static/":                  {req: fixed("/static/app.css", ""), want: everyone(200)},
 		"GET /{$}":                      {req: fixed("/", ""), want: expect{200, 303, 303, 303, 303}},
 		"GET /login":                    {req: fixed("/login", ""), want: expect{200, 303, 303, 303, 303}},
