@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailsync/mailsync/internal/database"
 	"github.com/mailsync/mailsync/internal/database/dbtest"
@@ -60,5 +61,24 @@ func TestReadyz(t *testing.T) {
 				t.Fatalf("check %s = %q, want it to say %q", tt.failing, body.Checks[tt.failing], tt.failText)
 			}
 		})
+	}
+}
+
+func TestCaughtUp(t *testing.T) {
+	now := time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC)
+	tests := []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Time{}, "Not caught up yet"},
+		{now.Add(-20 * time.Second), "Caught up just now"},
+		{now.Add(-7 * time.Minute), "Caught up 7 min ago"},
+		{now.Add(-3 * time.Hour), "Caught up 3 h ago"},
+		{time.Date(2020, 11, 20, 9, 0, 0, 0, time.UTC), "Caught up Nov 20, 2020"},
+	}
+	for _, tt := range tests {
+		if got := caughtUp(tt.at, now); got != tt.want {
+			t.Errorf("caughtUp(%v) = %q, want %q", tt.at, got, tt.want)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mailsync/mailsync/internal/accounts"
 	"github.com/mailsync/mailsync/internal/policy"
@@ -347,6 +348,8 @@ type accountRow struct {
 	Processed   int    `json:"processed"`
 	Percent     int    `json:"percent"`
 	Importing   bool   `json:"importing"`
+	// CaughtUp says when the mailbox last caught up, in words.
+	CaughtUp string `json:"caughtUp"`
 }
 
 var statusLabels = map[string]string{
@@ -359,7 +362,8 @@ var statusLabels = map[string]string{
 }
 
 func toAccountRow(a *store.Account) accountRow {
-	row := accountRow{AccountView: visibility.Account(a), StatusLabel: statusLabels[a.Status]}
+	row := accountRow{AccountView: visibility.Account(a), StatusLabel: statusLabels[a.Status],
+		CaughtUp: caughtUp(a.LastSyncedAt, time.Now())}
 	c := a.Counts
 	row.Processed = c.Imported + c.Skipped + c.Failed
 	row.Importing = a.Status == store.StatusNotSynced || a.Status == store.StatusImporting
@@ -370,6 +374,23 @@ func toAccountRow(a *store.Account) accountRow {
 		row.Percent = 100
 	}
 	return row
+}
+
+// caughtUp says when a mailbox last caught up (its last sync that
+// finished), as people say it.
+func caughtUp(at, now time.Time) string {
+	d := now.Sub(at)
+	switch {
+	case at.IsZero():
+		return "Not caught up yet"
+	case d < time.Minute:
+		return "Caught up just now"
+	case d < time.Hour:
+		return fmt.Sprintf("Caught up %d min ago", int(d/time.Minute))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("Caught up %d h ago", int(d/time.Hour))
+	}
+	return "Caught up " + when(at.UTC().Format(time.RFC3339))
 }
 
 // ownAccounts lists the logged-in member's mailboxes.

@@ -63,6 +63,7 @@ document.addEventListener("submit", function (e) {
       li.querySelector('[data-field="counts"]').textContent =
         (c.listed ? a.processed + " of " + c.listed + " messages · " : "") + c.imported + " imported, " + c.skipped + " skipped" +
         (c.failed ? ", " + c.failed + " failed" : "");
+      li.querySelector('[data-field="caught-up"]').textContent = a.caughtUp;
     });
   }
   function poll() {
