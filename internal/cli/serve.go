@@ -66,7 +66,7 @@ func (app *App) runWorkers(ctx context.Context, interval time.Duration, workers 
 	syncer := &ingest.Syncer{Store: st, Box: box, Connect: app.connector(st, box), Log: app.Log,
 		OnFinish: func(p ingest.Progress, elapsed time.Duration, err error) {
 			m.SyncFinished(p, elapsed, err)
-			watcher.Poke() // a mailbox just synced may need a watcher now
+			watcher.PokeUnwatched(p.AccountID) // a mailbox just synced may need a watcher now
 		}}
 	queue, err := jobs.NewWorker(st.DB, jobs.Config{Syncer: syncer, Interval: interval, Workers: workers, Log: app.Log})
 	if err != nil {

@@ -92,6 +92,19 @@ func (m *Manager) Poke() {
 	}
 }
 
+// PokeUnwatched pokes unless the account is watched already: a sync that
+// ends calls it, and only a mailbox that just became watchable (its first
+// import done) needs the account list read again. Re-reading it after
+// every sync would cost thousands of queries at a thousand mailboxes.
+func (m *Manager) PokeUnwatched(accountID string) {
+	m.mu.Lock()
+	_, watched := m.watchers[accountID]
+	m.mu.Unlock()
+	if !watched {
+		m.Poke()
+	}
+}
+
 // Connections returns the IDLE sessions open and the mailboxes polled.
 func (m *Manager) Connections() (idle, polled int) {
 	return int(m.idling.Load()), int(m.polling.Load())

@@ -208,3 +208,20 @@ func TestPokeNeverBlocks(t *testing.T) {
 		t.Fatal("a poke was lost")
 	}
 }
+
+// A sync ending re-reads the account list only for a mailbox not watched yet.
+func TestPokeUnwatched(t *testing.T) {
+	m := &Manager{watchers: map[string]context.CancelFunc{"watched": func() {}}}
+	m.PokeUnwatched("watched")
+	select {
+	case <-m.pokes():
+		t.Fatal("a watched mailbox's sync asked for a rescan")
+	default:
+	}
+	m.PokeUnwatched("new")
+	select {
+	case <-m.pokes():
+	default:
+		t.Fatal("a mailbox not watched yet did not ask for a rescan")
+	}
+}
