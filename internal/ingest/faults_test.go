@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -45,59 +44,23 @@ func faultDovecot(t *testing.T) *dovecottest.Server {
 	return dove
 }
 
-// imported is what an import left in the store, to compare two imports.
-type imported struct {
-	messages, items, people []string
-	threads                 int
-}
-
-func snapshot(t *testing.T, db *database.DB) imported {
+func snapshot(t *testing.T, db *database.DB) ingesttest.Imported {
 	t.Helper()
-	strs := func(q string) []string {
-		rows, err := db.Query(q)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, s)
-		}
-		return out
-	}
-	var threads int
-	if err := db.QueryRow(`SELECT COUNT(*) FROM threads`).Scan(&threads); err != nil {
+	s, err := ingesttest.Snapshot(context.Background(), db)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return imported{
-		messages: strs(`SELECT message_key FROM messages ORDER BY message_key`),
-		items: strs(`SELECT f.name || '/' || i.uid || ' ' || i.status || ' ' || i.message_key
-			FROM folder_items i JOIN folders f ON f.id = i.folder_id ORDER BY 1`),
-		people:  strs(`SELECT email FROM person_emails ORDER BY email`),
-		threads: threads,
+	if len(s.Items) != faultCorpus {
+		t.Errorf("%d folder items for %d messages on the server", len(s.Items), faultCorpus)
 	}
+	return s
 }
 
-// same fails the test unless got is what an uninterrupted import left,
-// with every message of the corpus accounted for once.
-func (want imported) same(t *testing.T, got imported) {
+// same fails the test unless got is what an uninterrupted import left.
+func same(t *testing.T, want, got ingesttest.Imported) {
 	t.Helper()
-	if len(got.items) != faultCorpus {
-		t.Errorf("%d folder items for %d messages on the server", len(got.items), faultCorpus)
-	}
-	for name, pair := range map[string][2][]string{
-		"messages": {want.messages, got.messages}, "items": {want.items, got.items}, "people": {want.people, got.people},
-	} {
-		if !slices.Equal(pair[0], pair[1]) {
-			t.Errorf("%s differ from an uninterrupted import: %d vs %d", name, len(pair[1]), len(pair[0]))
-		}
-	}
-	if got.threads != want.threads {
-		t.Errorf("%d threads, an uninterrupted import made %d", got.threads, want.threads)
+	if d := want.Diff(got); d != "" {
+		t.Errorf("differs from an uninterrupted import: %s", d)
 	}
 }
 
@@ -175,7 +138,7 @@ func TestNetworkFaultsSurvived(t *testing.T) {
 			if failed := syncUntilDone(t, mb, 100); failed == 0 {
 				t.Fatalf("no sync failed through %d connections: the fault never struck", proxy.Connections())
 			}
-			want.same(t, snapshot(t, db))
+			same(t, want, snapshot(t, db))
 			reconcileClean(t, mb)
 		})
 	}
@@ -210,7 +173,7 @@ func TestPostgresRestartSurvived(t *testing.T) {
 		t.Logf("sync during the restart: %v", err)
 	}
 	syncUntilDone(t, mb, 5)
-	want.same(t, snapshot(t, db))
+	same(t, want, snapshot(t, db))
 	reconcileClean(t, mb)
 }
 
@@ -258,7 +221,7 @@ func TestSQLiteDiskFullSurvived(t *testing.T) {
 		t.Fatalf("grow the tmpfs: %v\n%s", err, out)
 	}
 	syncUntilDone(t, mb, 2)
-	want.same(t, snapshot(t, db))
+	same(t, want, snapshot(t, db))
 	reconcileClean(t, mb)
 }
 
