@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mailsync/mailsync/internal/database"
 	"github.com/mailsync/mailsync/internal/ingest"
@@ -52,6 +53,8 @@ type App struct {
 	// allowPrivate lets users' hosts resolve to internal addresses
 	// (--allow-private-hosts, MAILSYNC_ALLOW_PRIVATE_HOSTS).
 	allowPrivate bool
+	// eventRetention is serve's and worker's --event-retention.
+	eventRetention time.Duration
 }
 
 // command is a top-level command; subs lists its verbs when it has some,
@@ -127,6 +130,9 @@ func commands() []command {
 			{"add", "ENTRY", "block an address or @domain: no import, no contact"},
 			{"remove", "ENTRY", "unblock an address or @domain"},
 			{"list", "", "a member's blocklist"},
+		}},
+		{name: "events", summary: "events list: the workspace's event feed, from any cursor", run: runEvents, subs: []subcommand{
+			{"list", "", "events after a cursor, oldest first (ids and metadata, never a body)"},
 		}},
 		{name: "audit", summary: "audit list: who changed what, when and from where", run: runAudit, subs: []subcommand{
 			{"list", "", "audit log entries, newest first"},

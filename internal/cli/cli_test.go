@@ -123,6 +123,7 @@ func TestContractScenario(t *testing.T) {
 			}
 
 			e.ok(nil, "sync", "--once")
+			checkSyncEvents(t, e, account.ID)
 			var reports []struct {
 				OK      bool
 				Folders []struct {
@@ -245,4 +246,45 @@ func rawMail(id, from, to, subject, inReplyTo string, date time.Time) []byte {
 	}
 	b.WriteString("Content-Type: text/plain; charset=utf-8\r\n\r\nHello,\r\nthanks for the figures.\r\n")
 	return []byte(b.String())
+}
+
+// checkSyncEvents checks the feed after a first import: the mailbox's
+// status changes, one message.created per stored message, in the mailbox's
+// name, and the people the sync created.
+func checkSyncEvents(t *testing.T, e *cliEnv, accountID string) {
+	t.Helper()
+	var feed struct {
+		Events []struct {
+			Type string
+			Data map[string]any
+		}
+	}
+	e.ok(&feed, "events", "list", "--limit", "1000", "--json")
+	var msgs []struct{ ID string }
+	e.ok(&msgs, "messages", "list", "--as", "user1@ourco.example", "--json")
+	created, statuses, people := map[string]bool{}, []string{}, 0
+	for _, ev := range feed.Events {
+		switch ev.Type {
+		case "message.created":
+			if ev.Data["accountId"] != accountID || ev.Data["threadId"] == "" {
+				t.Errorf("message.created: %v", ev.Data)
+			}
+			created[ev.Data["id"].(string)] = true
+		case "account.status":
+			statuses = append(statuses, ev.Data["status"].(string))
+		case "person.created":
+			people++
+		}
+	}
+	if len(created) != len(msgs) || len(msgs) == 0 {
+		t.Errorf("%d message.created events for %d stored messages", len(created), len(msgs))
+	}
+	for _, m := range msgs {
+		if !created[m.ID] {
+			t.Errorf("no message.created for %s", m.ID)
+		}
+	}
+	if strings.Join(statuses, " ") != "not_synced importing active" || people == 0 {
+		t.Errorf("statuses %v, %d people created", statuses, people)
+	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net/http"
 	"os/signal"
@@ -21,6 +22,7 @@ func runServe(ctx context.Context, app *App, args []string) error {
 	addr := fs.String("addr", envOr(app, "MAILSYNC_ADDR", "127.0.0.1:8080"), "HTTP listen address (env MAILSYNC_ADDR)")
 	interval := fs.Duration("sync-interval", jobs.DefaultInterval, "how often every mailbox is re-synced")
 	workers := fs.Int("workers", 4, "mailboxes synced at once")
+	app.retentionFlag(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -31,10 +33,21 @@ func runWorker(ctx context.Context, app *App, args []string) error {
 	fs := app.flagSet("worker")
 	interval := fs.Duration("sync-interval", jobs.DefaultInterval, "how often every mailbox is re-synced")
 	workers := fs.Int("workers", 4, "mailboxes synced at once")
+	app.retentionFlag(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	return app.runWorkers(ctx, *interval, *workers, "")
+}
+
+// retentionFlag adds --event-retention (env MAILSYNC_EVENT_RETENTION).
+func (app *App) retentionFlag(fs *flag.FlagSet) {
+	def := jobs.DefaultEventRetention
+	if v, err := time.ParseDuration(app.Getenv("MAILSYNC_EVENT_RETENTION")); err == nil {
+		def = v
+	}
+	fs.DurationVar(&app.eventRetention, "event-retention", def,
+		"how long the event feed keeps events, at least 720h (env MAILSYNC_EVENT_RETENTION)")
 }
 
 func envOr(app *App, name, def string) string {
@@ -49,6 +62,9 @@ func envOr(app *App, name, def string) string {
 func (app *App) runWorkers(ctx context.Context, interval time.Duration, workers int, addr string) error {
 	if interval < time.Minute/2 {
 		return usagef("--sync-interval must be at least 30s")
+	}
+	if app.eventRetention != 0 && app.eventRetention < jobs.DefaultEventRetention {
+		return usagef("--event-retention must be at least 720h (30 days): clients may replay the feed that far back")
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -68,7 +84,8 @@ func (app *App) runWorkers(ctx context.Context, interval time.Duration, workers 
 			m.SyncFinished(p, elapsed, err)
 			watcher.PokeUnwatched(p.AccountID) // a mailbox just synced may need a watcher now
 		}}
-	queue, err := jobs.NewWorker(st.DB, jobs.Config{Syncer: syncer, Interval: interval, Workers: workers, Log: app.Log})
+	queue, err := jobs.NewWorker(st.DB, jobs.Config{Syncer: syncer, Interval: interval, Workers: workers, Log: app.Log,
+		EventRetention: app.eventRetention})
 	if err != nil {
 		return err
 	}

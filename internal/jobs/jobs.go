@@ -105,6 +105,8 @@ type Config struct {
 	Rescue  time.Duration
 	Workers int // concurrent syncs (0: 4)
 	Log     *slog.Logger
+	// EventRetention is how long events are kept (0: DefaultEventRetention).
+	EventRetention time.Duration
 }
 
 // NewInserter returns a Queue that only enqueues (for CLI commands).
@@ -139,6 +141,7 @@ func NewWorker(db *database.DB, cfg Config) (*Queue, error) {
 				&river.PeriodicJobOpts{RunOnStart: true}),
 		},
 	}
+	addPruning(workers, rc, cfg.Syncer.Store, cfg.EventRetention, cfg.Log)
 	if db.Kind == database.SQLite {
 		rc.PollOnly = true // SQLite has no LISTEN/NOTIFY
 	}

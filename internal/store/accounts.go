@@ -99,7 +99,8 @@ func (s *Store) AddAccount(ctx context.Context, in NewAccount) (*Account, error)
 		if err != nil {
 			return fmt.Errorf("add channel: %w", err)
 		}
-		return nil
+		return emitData(ctx, tx, in.WorkspaceID, EventAccountStatus, map[string]any{"id": id, "status": StatusNotSynced,
+			"previous": nil, "handle": handle, "provider": in.Provider})
 	})
 	if err != nil {
 		return nil, err
@@ -308,7 +309,8 @@ func (s *Store) SetAccountSecret(ctx context.Context, accountID, secretEnc strin
 	})
 }
 
-// SetChannelStatus records a sync outcome.
+// SetChannelStatus records a sync outcome; a change of status is an
+// account.status event.
 func (s *Store) SetChannelStatus(ctx context.Context, channelID, status, lastError string, synced bool) error {
 	q := `UPDATE channels SET status = $1, last_error = $2 WHERE id = $3`
 	args := []any{status, lastError, channelID}
@@ -316,11 +318,22 @@ func (s *Store) SetChannelStatus(ctx context.Context, channelID, status, lastErr
 		q = `UPDATE channels SET status = $1, last_error = $2, last_synced_at = $4 WHERE id = $3`
 		args = append(args, now())
 	}
-	_, err := s.DB.ExecContext(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("set channel status: %w", err)
-	}
-	return nil
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		var old, ws, account string
+		err := tx.QueryRowContext(ctx, `SELECT status, workspace_id, account_id FROM channels WHERE id = $1`, channelID).
+			Scan(&old, &ws, &account)
+		if err != nil {
+			return notFound(err, "set channel status")
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("set channel status: %w", err)
+		}
+		if old == status {
+			return nil
+		}
+		return emitData(ctx, tx, ws, EventAccountStatus, map[string]any{"id": account, "status": status,
+			"previous": old, "lastError": lastError})
+	})
 }
 
 // SetPaused pauses or resumes an account's sync and records who did it in
@@ -403,6 +416,10 @@ func (s *Store) DeleteAccount(ctx context.Context, workspaceID, accountID string
 	return s.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM connected_accounts WHERE id = $1`, a.ID); err != nil {
 			return fmt.Errorf("delete account: %w", err)
+		}
+		if err := emitData(ctx, tx, workspaceID, EventAccountStatus, map[string]any{"id": a.ID, "status": "removed",
+			"previous": a.Status, "handle": a.Handle, "provider": a.Provider}); err != nil {
+			return err
 		}
 		return deleteOrphanMessages(ctx, tx, workspaceID)
 	})

@@ -37,7 +37,7 @@ func (s *Store) AddCompany(ctx context.Context, workspaceID, name, domain, creat
 				return fmt.Errorf("lift suppression: %w", err)
 			}
 		}
-		return nil
+		return emitCompanyCreated(ctx, tx, workspaceID, c.ID, name, domain, createdBy)
 	})
 	if err != nil {
 		return nil, err
@@ -92,6 +92,11 @@ func (s *Store) DeleteCompany(ctx context.Context, workspaceID, id string) error
 		if _, err := tx.ExecContext(ctx, `DELETE FROM companies WHERE id = $1`, id); err != nil {
 			return fmt.Errorf("delete company: %w", err)
 		}
-		return nil
+		return emitData(ctx, tx, workspaceID, EventCompanyDeleted, map[string]any{"id": id})
 	})
+}
+
+func emitCompanyCreated(ctx context.Context, tx *sql.Tx, workspaceID, id, name, domain, createdBy string) error {
+	return emitData(ctx, tx, workspaceID, EventCompanyCreated, map[string]any{"id": id, "name": name,
+		"domain": nullable(domain), "createdBy": createdBy})
 }

@@ -72,15 +72,19 @@ func PersonIDsByEmail(ctx context.Context, tx *sql.Tx, workspaceID string, email
 // domain, creating it when absent. The unique (workspace, domain)
 // constraint makes concurrent creations agree on one row.
 func EnsureCompany(ctx context.Context, tx *sql.Tx, workspaceID, domain, name string) (string, error) {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO companies (id, workspace_id, name, domain, created_by, created_at)
+	res, err := tx.ExecContext(ctx, `INSERT INTO companies (id, workspace_id, name, domain, created_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (workspace_id, domain) DO NOTHING`,
-		NewID(), workspaceID, name, domain, CreatedBySync, now()); err != nil {
+		NewID(), workspaceID, name, domain, CreatedBySync, now())
+	if err != nil {
 		return "", fmt.Errorf("create company %s: %w", domain, err)
 	}
 	var id string
 	if err := tx.QueryRowContext(ctx, `SELECT id FROM companies WHERE workspace_id = $1 AND domain = $2`,
 		workspaceID, domain).Scan(&id); err != nil {
 		return "", fmt.Errorf("find company %s: %w", domain, err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return id, emitCompanyCreated(ctx, tx, workspaceID, id, name, domain, CreatedBySync)
 	}
 	return id, nil
 }
@@ -109,6 +113,9 @@ func CreatePersonIfAbsent(ctx context.Context, tx *sql.Tx, workspaceID string, i
 		err := tx.QueryRowContext(ctx, `SELECT person_id FROM person_emails WHERE workspace_id = $1 AND email = $2`,
 			workspaceID, email).Scan(&owner)
 		return owner, false, err
+	}
+	if err := emitPersonCreated(ctx, tx, workspaceID, id, email, in); err != nil {
+		return "", false, err
 	}
 	return id, true, relinkPeople(ctx, tx, workspaceID, []string{email})
 }

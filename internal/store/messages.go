@@ -101,7 +101,31 @@ func InsertMessages(ctx context.Context, tx *sql.Tx, workspaceID string, msgs []
 	if err := putAttachments(ctx, tx, contents); err != nil {
 		return nil, err
 	}
-	return ids, refreshThreads(ctx, tx, touched)
+	if err := refreshThreads(ctx, tx, touched); err != nil {
+		return nil, err
+	}
+	return ids, emitCreated(ctx, tx, workspaceID, ids, fresh, touched)
+}
+
+// emitCreated records message.created for each new message and
+// thread.updated for each thread they joined or started; their data is
+// read at commit (events.go).
+func emitCreated(ctx context.Context, tx *sql.Tx, workspaceID string, ids map[string]string, fresh []*NewMessage, threads []string) error {
+	for _, m := range fresh {
+		if err := emit(ctx, tx, queued{workspaceID: workspaceID, typ: EventMessageCreated, message: ids[m.Key]}); err != nil {
+			return err
+		}
+	}
+	return emitThreads(ctx, tx, workspaceID, threads)
+}
+
+func emitThreads(ctx context.Context, tx *sql.Tx, workspaceID string, threads []string) error {
+	for _, t := range threads {
+		if err := emit(ctx, tx, queued{workspaceID: workspaceID, typ: EventThreadUpdated, thread: t}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func messageRefs(m *NewMessage) []string {
@@ -475,7 +499,7 @@ func deleteOrphans(ctx context.Context, tx *sql.Tx, workspaceID string, messageI
 	threads := map[string]bool{}
 	for _, chunk := range chunks(messageIDs, 500) {
 		args := append([]any{workspaceID}, anys(chunk)...)
-		rows, err := tx.QueryContext(ctx, `SELECT id, thread_id FROM messages m WHERE workspace_id = $1
+		rows, err := tx.QueryContext(ctx, `SELECT id, thread_id, message_key FROM messages m WHERE workspace_id = $1
 			AND id IN (`+placeholders(2, len(chunk))+`)
 			AND NOT EXISTS (SELECT 1 FROM folder_items i WHERE i.message_id = m.id)`, args...)
 		if err != nil {
@@ -483,13 +507,18 @@ func deleteOrphans(ctx context.Context, tx *sql.Tx, workspaceID string, messageI
 		}
 		var orphans []string
 		for rows.Next() {
-			var id, thread string
-			if err := rows.Scan(&id, &thread); err != nil {
+			var id, thread, key string
+			if err := rows.Scan(&id, &thread, &key); err != nil {
 				rows.Close()
 				return err
 			}
 			orphans = append(orphans, id)
 			threads[thread] = true
+			if err := emitData(ctx, tx, workspaceID, EventMessageDeleted,
+				map[string]any{"id": id, "messageId": key, "threadId": thread}); err != nil {
+				rows.Close()
+				return err
+			}
 		}
 		rows.Close()
 		if len(orphans) == 0 {
@@ -508,7 +537,16 @@ func deleteOrphans(ctx context.Context, tx *sql.Tx, workspaceID string, messageI
 			return fmt.Errorf("delete empty thread: %w", err)
 		}
 	}
-	return nil
+	return emitThreads(ctx, tx, workspaceID, sortedKeys(threads))
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // deleteOrphanMessages deletes every message of a workspace that no folder

@@ -79,7 +79,15 @@ func AddPersonTx(ctx context.Context, tx *sql.Tx, workspaceID string, in NewPers
 			}
 		}
 	}
+	if err := emitPersonCreated(ctx, tx, workspaceID, p.ID, emails[0], in); err != nil {
+		return nil, err
+	}
 	return p, relinkPeople(ctx, tx, workspaceID, emails)
+}
+
+func emitPersonCreated(ctx context.Context, tx *sql.Tx, workspaceID, id, email string, in NewPerson) error {
+	return emitData(ctx, tx, workspaceID, EventPersonCreated, map[string]any{"id": id, "primaryEmail": email,
+		"companyId": nullable(in.CompanyID), "createdBy": in.CreatedBy})
 }
 
 func normalizeEmails(in []string) []string {
@@ -210,7 +218,7 @@ func (s *Store) DeletePerson(ctx context.Context, workspaceID, id string) error 
 		if _, err := tx.ExecContext(ctx, `DELETE FROM people WHERE id = $1`, id); err != nil {
 			return fmt.Errorf("delete person: %w", err)
 		}
-		return nil
+		return emitData(ctx, tx, workspaceID, EventPersonDeleted, map[string]any{"id": id})
 	})
 }
 

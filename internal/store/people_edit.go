@@ -35,6 +35,9 @@ func (s *Store) AddPersonEmail(ctx context.Context, workspaceID, personID, email
 		if err := liftSuppression(ctx, tx, workspaceID, email); err != nil {
 			return err
 		}
+		if err := emitPersonUpdated(ctx, tx, workspaceID, personID, "add-email"); err != nil {
+			return err
+		}
 		return relinkPeople(ctx, tx, workspaceID, []string{email})
 	})
 }
@@ -75,6 +78,9 @@ func (s *Store) RemovePersonEmail(ctx context.Context, workspaceID, personID, em
 				workspaceID, rest[0]); err != nil {
 				return fmt.Errorf("promote primary email: %w", err)
 			}
+		}
+		if err := emitPersonUpdated(ctx, tx, workspaceID, personID, "remove-email"); err != nil {
+			return err
 		}
 		return relinkPeople(ctx, tx, workspaceID, []string{email})
 	})
@@ -119,7 +125,10 @@ func (s *Store) MergePeople(ctx context.Context, workspaceID, keepID, otherID st
 		if _, err := tx.ExecContext(ctx, `DELETE FROM people WHERE id = $1`, otherID); err != nil {
 			return fmt.Errorf("delete merged person: %w", err)
 		}
-		return nil
+		if err := emitPersonUpdated(ctx, tx, workspaceID, keepID, "merge"); err != nil {
+			return err
+		}
+		return emitData(ctx, tx, workspaceID, EventPersonDeleted, map[string]any{"id": otherID, "mergedInto": keepID})
 	})
 	if err != nil {
 		return nil, err
@@ -145,4 +154,10 @@ func (s *Store) Suppressed(ctx context.Context, workspaceID, email string) (bool
 		return false, fmt.Errorf("find suppression: %w", err)
 	}
 	return n > 0, nil
+}
+
+// emitPersonUpdated records a change to a person: change says which
+// (add-email, remove-email, merge).
+func emitPersonUpdated(ctx context.Context, tx *sql.Tx, workspaceID, id, change string) error {
+	return emitData(ctx, tx, workspaceID, EventPersonUpdated, map[string]any{"id": id, "change": change})
 }

@@ -175,7 +175,43 @@ func queryStrings(ctx context.Context, q querier, what, query string, args ...an
 	return out, rows.Err()
 }
 
-// Tx runs fn in one transaction.
+// Tx runs fn in one transaction. The events fn records are written last,
+// just before commit, in the same transaction.
 func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.DB.Tx(ctx, fn)
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		ev := &txEvents{}
+		open.Store(tx, ev)
+		defer open.Delete(tx)
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return ev.flush(ctx, tx)
+	})
+}
+
+// Begin starts a transaction for a caller that interleaves several (tests
+// of concurrent imports); Commit ends it. Like Tx, its events are written
+// at commit.
+func (s *Store) Begin(ctx context.Context) (*sql.Tx, error) {
+	tx, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	open.Store(tx, &txEvents{})
+	return tx, nil
+}
+
+// Commit writes a transaction's events and commits it.
+func Commit(ctx context.Context, tx *sql.Tx) error {
+	v, ok := open.LoadAndDelete(tx)
+	if ok {
+		if err := v.(*txEvents).flush(ctx, tx); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
 }

@@ -26,8 +26,8 @@ func TestRepairThreadsJoinsConcurrentSplit(t *testing.T) {
 	root := &store.NewMessage{Key: "root@x.example", Subject: "Plan", SentAt: day}
 	reply := &store.NewMessage{Key: "reply@x.example", Subject: "Re: Plan", SentAt: day.Add(time.Hour), Refs: []string{"root@x.example"}}
 
-	txA, _ := db.BeginTx(ctx, nil)
-	txB, _ := db.BeginTx(ctx, nil)
+	txA, _ := st.Begin(ctx)
+	txB, _ := st.Begin(ctx)
 	if _, err := store.InsertMessages(ctx, txA, ws.ID, []*store.NewMessage{root}); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestRepairThreadsJoinsConcurrentSplit(t *testing.T) {
 
 func commit(t *testing.T, tx *sql.Tx) {
 	t.Helper()
-	if err := tx.Commit(); err != nil {
+	if err := store.Commit(context.Background(), tx); err != nil {
 		t.Fatal(err)
 	}
 }

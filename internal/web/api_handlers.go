@@ -56,6 +56,26 @@ func (s *server) routeAPI() {
 	s.api("GET", "/workspace", s.apiWorkspace)
 	s.api("PATCH", "/workspace", s.apiUpdateWorkspace)
 	s.api("GET", "/audit", s.apiAudit)
+	s.api("GET", "/events", s.apiEvents)
+}
+
+// apiEvents reads the workspace's event feed from a cursor.
+func (s *server) apiEvents(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	limit, _, err := paging(r)
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("limit") == "" {
+		limit = 100
+	}
+	feed, err := s.cfg.Store.Feed(r.Context(), m.WorkspaceID, r.URL.Query().Get("after"), limit)
+	if errors.Is(err, store.ErrBadCursor) {
+		return errorf(http.StatusBadRequest, "%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, feed)
 }
 
 func (s *server) apiPeople(w http.ResponseWriter, r *http.Request, m *store.Member) error {

@@ -28,6 +28,7 @@ func TestAPI(t *testing.T) {
 		t.Run("Accounts", f.testAccounts)
 		t.Run("Blocklist", f.testBlocklist)
 		t.Run("MessageWhy", f.testMessageWhy)
+		t.Run("Events", f.testEvents)
 		t.Run("UI", f.testUI)
 	})
 }

@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 	"sync"
+
+	"github.com/mailsync/mailsync/internal/store"
 )
 
 // The OpenAPI 3 document of /api/v1. It is written by hand, next to the
@@ -166,6 +168,14 @@ func openAPIDocument() obj {
 				"Never holds mail content, passwords or tokens",
 				"200", reply("a page of the audit log", ref("AuditPage")), "400", "403"), pageParams...),
 		},
+		"/events": obj{
+			"get": withParams(op("The workspace's event feed, oldest first: every event after the cursor `after` "+
+				"(empty: from the oldest kept; events are kept at least 30 days). Read on from `next`; an event committed "+
+				"later always comes after `next`, so following the feed never skips one. Events carry ids and metadata, never a body",
+				"200", reply("a page of the feed", ref("EventFeed")), "400"),
+				queryParam("after", "string", "the id of the last event read (empty: from the start of the retention)"),
+				queryParam("limit", "integer", "events per page, 1 to 1000 (default 100)")),
+		},
 		"/accounts/{id}/reconcile": obj{
 			"get": withParams(op("Compare a mailbox with its server, folder by folder (its owner or an admin)", "200",
 				reply("the comparison", ref("Reconciliation")), "403", "404", "502"), idParam),
@@ -281,6 +291,19 @@ func schemas() obj {
 			"counts":       counts, "visibility": obj{"type": "string", "enum": []string{"metadata", "subject", "everything"}},
 			"autoCreate":   obj{"type": "string", "enum": []string{"none", "sent", "sent-and-received"}},
 			"excludeGroup": obj{"type": "boolean"}, "excludePersonal": obj{"type": "boolean"}, "folders": arrayOf(str())}),
+		"EventFeed": object([]string{"events", "next"}, obj{
+			"events": arrayOf(ref("Event")),
+			"next":   obj{"type": "string", "description": "the cursor to read on from: the last event's id, or `after` when none followed"}}),
+		"Event": object([]string{"id", "type", "occurredAt", "data"}, obj{
+			"id":         obj{"type": "string", "description": "the event's cursor: a decimal number growing in commit order within the workspace"},
+			"type":       obj{"type": "string", "enum": store.EventTypes},
+			"occurredAt": obj{"type": "string", "format": "date-time"},
+			"data": obj{"type": "object", "description": "ids and metadata, never a body. message.created: id, messageId, threadId, " +
+				"accountId, direction, sentAt, personIds, companyIds; message.deleted: id, messageId, threadId; thread.updated: id, " +
+				"messageCount, firstMessageAt, lastMessageAt; person.created: id, primaryEmail, companyId, createdBy; person.updated: " +
+				"id, change (add-email, remove-email, merge); person.deleted: id (mergedInto after a merge); company.created: id, name, " +
+				"domain, createdBy; company.deleted: id; account.status: id, status (not_synced, importing, active, failed_auth, " +
+				"failed, removed), previous, lastError"}}),
 		"AuditPage": object([]string{"total", "limit", "offset", "entries"}, obj{
 			"total": obj{"type": "integer"}, "limit": obj{"type": "integer"}, "offset": obj{"type": "integer"},
 			"entries": arrayOf(ref("AuditEntry"))}),
