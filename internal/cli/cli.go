@@ -134,6 +134,11 @@ func commands() []command {
 		{name: "events", summary: "events list: the workspace's event feed, from any cursor", run: runEvents, subs: []subcommand{
 			{"list", "", "events after a cursor, oldest first (ids and metadata, never a body)"},
 		}},
+		{name: "webhook", summary: "webhook add | list | remove: signed POSTs of the event feed", run: runWebhook, subs: []subcommand{
+			{"add", "", "register a receiver URL; prints its signing secret"},
+			{"list", "", "webhooks with their delivery status and why one is failing or disabled"},
+			{"remove", "ID", "stop and remove a webhook"},
+		}},
 		{name: "audit", summary: "audit list: who changed what, when and from where", run: runAudit, subs: []subcommand{
 			{"list", "", "audit log entries, newest first"},
 		}},

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/mailsync/mailsync/internal/database"
+	"github.com/mailsync/mailsync/internal/netguard"
 	"github.com/mailsync/mailsync/internal/store"
 )
 
@@ -43,5 +44,37 @@ func TestEventsList(t *testing.T) {
 				t.Errorf("bad cursor: exit %d %s", code, errOut)
 			}
 		})
+	}
+}
+
+// TestWebhookCommands: add refuses internal hosts unless allowed, prints
+// the secret once; list shows status without it; remove removes.
+func TestWebhookCommands(t *testing.T) {
+	e := newCLIEnv(t, database.SQLite)
+	delete(e.env, netguard.EnvAllowPrivate)
+	e.ok(nil, "member", "add", "--email", "a@ourco.example", "--name", "A", "--admin")
+	if code, _, errOut := e.run("webhook", "add", "--url", "http://127.0.0.1:9/hook"); code == 0 || !strings.Contains(errOut, "allow-private-hosts") {
+		t.Fatalf("internal URL: exit %d %s", code, errOut)
+	}
+	if code, _, errOut := e.run("webhook", "add", "--url", "https://192.0.2.1/x", "--type", "nope"); code != 2 || !strings.Contains(errOut, "unknown event type") {
+		t.Fatalf("bad type: exit %d %s", code, errOut)
+	}
+	var added struct{ ID, Secret string }
+	e.ok(&added, "--allow-private-hosts", "webhook", "add", "--url", "http://127.0.0.1:9/hook", "--type", "person.created", "--json")
+	if added.ID == "" || !strings.HasPrefix(added.Secret, "whsec_") {
+		t.Fatalf("add: %+v", added)
+	}
+	var list []store.Webhook
+	e.ok(&list, "webhook", "list", "--json")
+	if len(list) != 1 || list[0].Status != "active" || list[0].Types[0] != "person.created" {
+		t.Fatalf("list: %+v", list)
+	}
+	if _, out, _ := e.run("webhook", "list", "--json"); strings.Contains(out, added.Secret) {
+		t.Fatal("list shows the secret")
+	}
+	e.ok(nil, "webhook", "remove", added.ID)
+	e.ok(&list, "webhook", "list", "--json")
+	if len(list) != 0 {
+		t.Fatalf("after remove: %+v", list)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/mailsync/mailsync/internal/metrics"
 	"github.com/mailsync/mailsync/internal/push"
 	"github.com/mailsync/mailsync/internal/web"
+	"github.com/mailsync/mailsync/internal/webhooks"
 )
 
 func runServe(ctx context.Context, app *App, args []string) error {
@@ -103,11 +104,20 @@ func (app *App) runWorkers(ctx context.Context, interval time.Duration, workers 
 		watcher.Run(pushCtx)
 	}()
 	defer func() { stopPush(); <-pushDone }()
+	// Webhooks: deliveries from each webhook's cursor in the feed.
+	hooks := &webhooks.Dispatcher{Store: st, Box: box, Guard: app.Guard(), Log: app.Log}
+	hooksCtx, stopHooks := context.WithCancel(ctx)
+	hooksDone := make(chan struct{})
+	go func() {
+		defer close(hooksDone)
+		hooks.Run(hooksCtx)
+	}()
+	defer func() { stopHooks(); <-hooksDone }()
 	serveErr := make(chan error, 1)
 	var srv *http.Server
 	if addr != "" {
 		srv = &http.Server{Addr: addr, Handler: web.New(web.Config{Store: st, Box: box, Queue: queue,
-			Connect: app.connector(st, box), Providers: app.connectorFor(st, box), Log: app.Log, Metrics: m.Handler(), Workers: queue.Running}), ReadHeaderTimeout: 10 * time.Second}
+			Connect: app.connector(st, box), Providers: app.connectorFor(st, box), Guard: app.Guard(), Log: app.Log, Metrics: m.Handler(), Workers: queue.Running}), ReadHeaderTimeout: 10 * time.Second}
 		go func() { serveErr <- srv.ListenAndServe() }()
 		app.Log.Info("listening", "addr", "http://"+addr)
 	}

@@ -57,6 +57,9 @@ func (s *server) routeAPI() {
 	s.api("PATCH", "/workspace", s.apiUpdateWorkspace)
 	s.api("GET", "/audit", s.apiAudit)
 	s.api("GET", "/events", s.apiEvents)
+	s.api("GET", "/webhooks", s.apiWebhooks)
+	s.api("POST", "/webhooks", s.apiAddWebhook)
+	s.api("DELETE", "/webhooks/{id}", s.apiDeleteWebhook)
 }
 
 // apiEvents reads the workspace's event feed from a cursor.

@@ -29,6 +29,7 @@ func TestAPI(t *testing.T) {
 		t.Run("Blocklist", f.testBlocklist)
 		t.Run("MessageWhy", f.testMessageWhy)
 		t.Run("Events", f.testEvents)
+		t.Run("Webhooks", f.testWebhooks)
 		t.Run("UI", f.testUI)
 	})
 }

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -74,5 +76,57 @@ func (f *fixture) testEvents(t *testing.T) {
 		if code, body := f.call(t, "alice", "GET", "/api/v1/events"+q, ""); code != http.StatusBadRequest {
 			t.Errorf("%s: %d %s", q, code, body)
 		}
+	}
+}
+
+// webhook registers a webhook in workspace ws and returns its id.
+func (f *fixture) webhook(t *testing.T) string {
+	t.Helper()
+	w, err := f.st.AddWebhook(context.Background(), f.ws.ID, f.alice.ID, "https://192.0.2.1/hook", nil, f.box.Seal("s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w.ID
+}
+
+// testWebhooks: admins register, list and remove webhooks through the
+// API; internal URLs and unknown types are refused with a reason.
+func (f *fixture) testWebhooks(t *testing.T) {
+	code, body := f.call(t, "alice", "POST", "/api/v1/webhooks", `{"url":"https://192.0.2.7/in","types":["message.created","person.deleted"]}`)
+	var created struct{ ID, Secret string }
+	if code != http.StatusCreated || json.Unmarshal([]byte(body), &created) != nil || created.Secret == "" {
+		t.Fatalf("add: %d %s", code, body)
+	}
+	var hooks []store.Webhook
+	f.getJSON(t, "alice", "/api/v1/webhooks", &hooks)
+	found := false
+	for _, h := range hooks {
+		if h.ID == created.ID {
+			found = h.Status == "active" && len(h.Types) == 2 && h.URL == "https://192.0.2.7/in"
+		}
+	}
+	if !found || strings.Contains(body, "secretEnc") {
+		t.Fatalf("list: %+v", hooks)
+	}
+	_, raw := f.call(t, "alice", "GET", "/api/v1/webhooks", "")
+	if strings.Contains(raw, created.Secret) {
+		t.Error("the list shows the secret")
+	}
+	for _, bad := range []struct{ body, want string }{
+		{`{"url":"http://127.0.0.1:8080/x"}`, "loopback"},
+		{`{"url":"http://169.254.169.254/latest"}`, "link-local"},
+		{`{"url":"http://10.0.0.5/x"}`, "private"},
+		{`{"url":"ftp://192.0.2.1/x"}`, "http"},
+		{`{"url":"https://192.0.2.1/x","types":["message.exploded"]}`, "unknown event type"},
+	} {
+		if code, body := f.call(t, "alice", "POST", "/api/v1/webhooks", bad.body); code != http.StatusBadRequest || !strings.Contains(body, bad.want) {
+			t.Errorf("%s: %d %s", bad.body, code, body)
+		}
+	}
+	if code, _ := f.call(t, "alice", "DELETE", "/api/v1/webhooks/"+created.ID, ""); code != http.StatusNoContent {
+		t.Fatalf("delete: %d", code)
+	}
+	if code, _ := f.call(t, "alice", "DELETE", "/api/v1/webhooks/"+created.ID, ""); code != http.StatusNotFound {
+		t.Fatalf("delete again: %d", code)
 	}
 }

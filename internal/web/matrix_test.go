@@ -205,6 +205,13 @@ func matrix(t *testing.T, f *fixture) map[string]matrixCase {
 		"POST /threads/{id}/access-requests":        {req: fixed("/threads/"+askedThread+"/access-requests", "note=please"), want: expect{401, 404, 303, 303, 409}},
 		"GET /access":                               {req: fixed("/access", ""), want: uiList},
 		"POST /access/{id}/{action}":                {req: decide("/access/", "grant", false), want: expect{401, 404, 403, 403, 303}},
+
+		"GET /api/v1/events":    {req: fixed("/api/v1/events", ""), want: apiList},
+		"GET /api/v1/webhooks":  {req: fixed("/api/v1/webhooks", ""), want: apiAdminOnly},
+		"POST /api/v1/webhooks": {req: fixed("/api/v1/webhooks", `{"url":"https://192.0.2.1/hook"}`), want: expect{401, 201, 403, 201, 403}},
+		"DELETE /api/v1/webhooks/{id}": {req: func(t *testing.T, f *fixture) (string, string) {
+			return "/api/v1/webhooks/" + f.webhook(t), ""
+		}, want: expect{401, 404, 403, 204, 403}},
 	}
 }
 

@@ -176,6 +176,21 @@ func openAPIDocument() obj {
 				queryParam("after", "string", "the id of the last event read (empty: from the start of the retention)"),
 				queryParam("limit", "integer", "events per page, 1 to 1000 (default 100)")),
 		},
+		"/webhooks": obj{
+			"get": op("The workspace's webhooks with their delivery status (admins only): active, failing (lastError, "+
+				"failingSince, nextAttempt) or disabled (disabledReason)", "200", reply("webhooks", arrayOf(ref("Webhook"))), "403"),
+			"post": withBody(op("Register a receiver (admins only). Every event of its types (none: all) is POSTed to url, "+
+				"in order, at least once, with headers Mailsync-Event-Id and Mailsync-Signature: t=UNIX_SECONDS,v1=HEX where "+
+				"HEX = HMAC-SHA256(key = secret, message = t + \".\" + raw body); a receiver that fails (non-2xx or no answer in 10 s) "+
+				"is retried with exponential backoff for 72 hours, then disabled. URLs resolving to loopback, link-local, private "+
+				"or metadata addresses are refused unless the operator allows private hosts",
+				"201", reply("the webhook's id and signing secret (shown once)", object([]string{"id", "secret"}, obj{"id": str(), "secret": str()})),
+				"400", "403"),
+				object([]string{"url"}, obj{"url": str(), "types": arrayOf(obj{"type": "string", "enum": store.EventTypes})})),
+		},
+		"/webhooks/{id}": obj{
+			"delete": withParams(op("Remove a webhook (admins only); deliveries stop", "204", noContent, "403", "404"), idParam),
+		},
 		"/accounts/{id}/reconcile": obj{
 			"get": withParams(op("Compare a mailbox with its server, folder by folder (its owner or an admin)", "200",
 				reply("the comparison", ref("Reconciliation")), "403", "404", "502"), idParam),
@@ -304,6 +319,17 @@ func schemas() obj {
 				"id, change (add-email, remove-email, merge); person.deleted: id (mergedInto after a merge); company.created: id, name, " +
 				"domain, createdBy; company.deleted: id; account.status: id, status (not_synced, importing, active, failed_auth, " +
 				"failed, removed), previous, lastError"}}),
+		"Webhook": object([]string{"id", "url", "types", "status", "deliveredUpTo", "attempts", "failingSince", "nextAttempt",
+			"lastError", "disabledReason", "createdAt"}, obj{
+			"id": str(), "url": str(), "types": arrayOf(str()),
+			"status":         obj{"type": "string", "enum": []string{"active", "failing", "disabled"}},
+			"deliveredUpTo":  obj{"type": "string", "description": "the id of the last event delivered (or passed over: not of its types)"},
+			"attempts":       obj{"type": "integer", "description": "failed attempts at the next event"},
+			"failingSince":   obj{"type": "string", "format": "date-time", "nullable": true},
+			"nextAttempt":    obj{"type": "string", "format": "date-time", "nullable": true},
+			"lastError":      str(),
+			"disabledReason": obj{"type": "string", "description": "why deliveries stopped, in words"},
+			"createdAt":      obj{"type": "string", "format": "date-time"}}),
 		"AuditPage": object([]string{"total", "limit", "offset", "entries"}, obj{
 			"total": obj{"type": "integer"}, "limit": obj{"type": "integer"}, "offset": obj{"type": "integer"},
 			"entries": arrayOf(ref("AuditEntry"))}),

@@ -17,6 +17,7 @@ import (
 	"github.com/mailsync/mailsync/internal/connect"
 	"github.com/mailsync/mailsync/internal/database"
 	"github.com/mailsync/mailsync/internal/ingest"
+	"github.com/mailsync/mailsync/internal/netguard"
 	"github.com/mailsync/mailsync/internal/secrets"
 	"github.com/mailsync/mailsync/internal/store"
 )
@@ -46,6 +47,8 @@ type Config struct {
 	Metrics http.Handler
 	// Workers, when set, says whether the sync workers run (for /readyz).
 	Workers func() error
+	// Guard checks the webhook URLs admins register.
+	Guard netguard.Guard
 }
 
 // server holds the handlers' dependencies and the routes they answer.

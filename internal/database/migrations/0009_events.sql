@@ -36,6 +36,8 @@ CREATE TABLE webhooks (
     last_error    TEXT NOT NULL DEFAULT '',
     disabled      BOOLEAN NOT NULL DEFAULT FALSE,
     disabled_reason TEXT NOT NULL DEFAULT '',
+    lease_owner   TEXT NOT NULL DEFAULT '',  -- the process delivering it now (one at a time keeps the order)
+    lease_until   BIGINT NOT NULL DEFAULT 0,
     created_at    BIGINT NOT NULL
 );
 CREATE INDEX webhooks_workspace ON webhooks (workspace_id);
