@@ -132,7 +132,7 @@ func generate(ctx context.Context, db *database.DB, s shape) (string, error) {
 		{"person_emails", "workspace_id, email, person_id, is_primary"},
 		{"threads", "id, workspace_id, subject, message_count, first_message_at, last_message_at"},
 		{"messages", "id, workspace_id, thread_id, message_key, subject, text_body, snippet, size, sent_at, created_at"},
-		{"participants", "message_id, position, workspace_id, role, email, name, person_id, member_id"},
+		{"participants", "message_id, position, workspace_id, role, email, name, person_id, member_id, thread_id"},
 		{"folder_items", "folder_id, uid, channel_id, status, message_id, message_key, direction, received_at"},
 	} {
 		g.tables = append(g.tables, &table{name: t.name, cols: strings.Split(t.cols, ", ")})
@@ -255,7 +255,7 @@ func (g *generator) thread(seq, n int) int {
 			parts = append(parts, addr{"cc", fmt.Sprintf("someone%d@gmail.com", seq), "", nil, nil})
 		}
 		for pos, a := range parts {
-			g.add("participants", mid, pos, g.ws, a.role, a.email, a.name, a.personID, a.memberID)
+			g.add("participants", mid, pos, g.ws, a.role, a.email, a.name, a.personID, a.memberID, tid)
 		}
 		for _, h := range holders {
 			dir := "incoming"

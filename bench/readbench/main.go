@@ -21,6 +21,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -153,7 +154,7 @@ func benchDB(ctx context.Context, cfg config, kind database.Kind, out io.Writer)
 		{"person Emails tab, page 1", func() string { return "/api/v1/people/" + t.person + "/threads" }},
 		{"person Emails tab, page 50", func() string { return "/api/v1/people/" + t.person + "/threads?offset=2450" }},
 		{"thread", func() string { return "/api/v1/threads/" + t.threads[rng.IntN(len(t.threads))] }},
-		{"people list, search", func() string { return "/api/v1/people?q=" + t.searches[rng.IntN(len(t.searches))] }},
+		{"people list, search", func() string { return "/api/v1/people?q=" + url.QueryEscape(t.searches[rng.IntN(len(t.searches))]) }},
 	} {
 		times, stmts, err := measure(ctx, srv.URL, token, cfg.requests, k.path, counter)
 		if err != nil {
@@ -268,7 +269,7 @@ type targets struct {
 }
 
 func pickTargets(ctx context.Context, db *database.DB, ws string) (*targets, error) {
-	t := &targets{searches: []string{"jane", "smith", "tanaka", "c17.example", "zara", "omar.h"}}
+	t := &targets{}
 	for _, step := range []struct {
 		query string
 		dest  []any
@@ -285,19 +286,37 @@ func pickTargets(ctx context.Context, db *database.DB, ws string) (*targets, err
 			return nil, fmt.Errorf("pick targets: %w", err)
 		}
 	}
-	rows, err := db.QueryContext(ctx, `SELECT id FROM threads WHERE workspace_id = $1 LIMIT 5000`, ws)
+	var err error
+	if t.threads, err = column(ctx, db, `SELECT id FROM threads WHERE workspace_id = $1 LIMIT 5000`, ws); err != nil {
+		return nil, err
+	}
+	// What a user types to find someone: the start of an address
+	// ("omar.haddad12" matches a few dozen people), or a name.
+	emails, err := column(ctx, db, `SELECT email FROM person_emails WHERE workspace_id = $1 LIMIT 50`, ws)
+	for _, e := range emails {
+		local, _, _ := strings.Cut(e, "@")
+		t.searches = append(t.searches, local[:len(local)-1])
+	}
+	t.searches = append(t.searches, "Tanaka", "Jane Doe")
+	return t, err
+}
+
+// column runs a query for one text column.
+func column(ctx context.Context, db *database.DB, query string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	var out []string
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var v string
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		t.threads = append(t.threads, id)
+		out = append(out, v)
 	}
-	return t, rows.Err()
+	return out, rows.Err()
 }
 
 // measure runs n requests one after the other and returns their durations

@@ -95,7 +95,7 @@ func InsertMessages(ctx context.Context, tx *sql.Tx, workspaceID string, msgs []
 	if err := insertRefs(ctx, tx, workspaceID, ids, fresh); err != nil {
 		return nil, err
 	}
-	if err := insertParticipants(ctx, tx, workspaceID, ids, fresh); err != nil {
+	if err := insertParticipants(ctx, tx, workspaceID, ids, threadOf, fresh); err != nil {
 		return nil, err
 	}
 	if err := putAttachments(ctx, tx, contents); err != nil {
@@ -331,9 +331,13 @@ func mergeThreads(ctx context.Context, tx *sql.Tx, threads []string, touched map
 	sort.Strings(threads)
 	keep, others := threads[0], threads[1:]
 	args := append([]any{keep}, anys(others)...)
-	for _, table := range []string{"messages", "access_requests"} {
-		if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET thread_id = $1 WHERE thread_id IN (`+
-			placeholders(2, len(others))+`)`, args...); err != nil {
+	// Participants first, found through their messages' thread index.
+	for _, q := range []string{
+		`UPDATE participants SET thread_id = $1 WHERE message_id IN (SELECT id FROM messages WHERE thread_id IN (%s))`,
+		`UPDATE messages SET thread_id = $1 WHERE thread_id IN (%s)`,
+		`UPDATE access_requests SET thread_id = $1 WHERE thread_id IN (%s)`,
+	} {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(q, placeholders(2, len(others))), args...); err != nil {
 			return "", fmt.Errorf("merge threads: %w", err)
 		}
 	}
@@ -378,7 +382,7 @@ func refreshThreads(ctx context.Context, tx *sql.Tx, ids []string) error {
 	return nil
 }
 
-func insertParticipants(ctx context.Context, tx *sql.Tx, workspaceID string, ids map[string]string, msgs []*NewMessage) error {
+func insertParticipants(ctx context.Context, tx *sql.Tx, workspaceID string, ids, threadOf map[string]string, msgs []*NewMessage) error {
 	if len(msgs) == 0 {
 		return nil
 	}
@@ -401,17 +405,17 @@ func insertParticipants(ctx context.Context, tx *sql.Tx, workspaceID string, ids
 		return err
 	}
 	type row struct {
-		msgID string
-		pos   int
-		p     NewParticipant
+		msgID, threadID string
+		pos             int
+		p               NewParticipant
 	}
 	var rowsToInsert []row
 	for _, m := range msgs {
 		for i, p := range m.Participants {
-			rowsToInsert = append(rowsToInsert, row{ids[m.Key], i, p})
+			rowsToInsert = append(rowsToInsert, row{ids[m.Key], threadOf[m.Key], i, p})
 		}
 	}
-	const cols = 8
+	const cols = 9
 	for start := 0; start < len(rowsToInsert); start += 400 {
 		end := min(start+400, len(rowsToInsert))
 		var b strings.Builder
@@ -422,10 +426,10 @@ func insertParticipants(ctx context.Context, tx *sql.Tx, workspaceID string, ids
 			}
 			b.WriteString("(" + placeholders(len(args)+1, cols) + ")")
 			args = append(args, r.msgID, r.pos, workspaceID, r.p.Role, r.p.Email, r.p.Name,
-				nullable(people[r.p.Email]), nullable(members[r.p.Email]))
+				nullable(people[r.p.Email]), nullable(members[r.p.Email]), r.threadID)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO participants (message_id, position, workspace_id, role, email, name,
-			person_id, member_id) VALUES `+b.String()+` ON CONFLICT DO NOTHING`, args...); err != nil {
+			person_id, member_id, thread_id) VALUES `+b.String()+` ON CONFLICT DO NOTHING`, args...); err != nil {
 			return fmt.Errorf("store participants: %w", err)
 		}
 	}

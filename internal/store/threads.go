@@ -67,14 +67,14 @@ type StoredMessage struct {
 // ThreadsForPerson lists the threads with a message where the person is
 // a participant, newest activity first.
 func (s *Store) ThreadsForPerson(ctx context.Context, workspaceID, personID string, limit, offset int) (int, []*ThreadSummary, error) {
-	return s.threadsWhere(ctx, workspaceID, `SELECT m.thread_id FROM participants p JOIN messages m ON m.id = p.message_id
-		WHERE p.person_id = $2`, personID, limit, offset)
+	return s.threadsWhere(ctx, workspaceID, `SELECT DISTINCT p.thread_id FROM participants p WHERE p.person_id = $2`,
+		personID, limit, offset)
 }
 
 // ThreadsForCompany lists the threads involving any person of the company.
 func (s *Store) ThreadsForCompany(ctx context.Context, workspaceID, companyID string, limit, offset int) (int, []*ThreadSummary, error) {
-	return s.threadsWhere(ctx, workspaceID, `SELECT m.thread_id FROM people pe JOIN participants p ON p.person_id = pe.id
-		JOIN messages m ON m.id = p.message_id WHERE pe.company_id = $2`, companyID, limit, offset)
+	return s.threadsWhere(ctx, workspaceID, `SELECT DISTINCT p.thread_id FROM people pe
+		JOIN participants p ON p.person_id = pe.id WHERE pe.company_id = $2`, companyID, limit, offset)
 }
 
 // threadsWhere lists a page of the threads threadIDs selects. A page
@@ -87,7 +87,7 @@ func (s *Store) threadsWhere(ctx context.Context, workspaceID, threadIDs, arg st
 	}
 	offset = max(offset, 0)
 	rows, err := s.DB.QueryContext(ctx, `SELECT t.id, t.subject, t.message_count, t.last_message_at, COUNT(*) OVER ()
-		FROM threads t WHERE t.workspace_id = $1 AND t.id IN (`+threadIDs+`)
+		FROM (`+threadIDs+`) x JOIN threads t ON t.id = x.thread_id WHERE t.workspace_id = $1
 		ORDER BY t.last_message_at DESC, t.id LIMIT $3 OFFSET $4`, workspaceID, arg, limit, offset)
 	if err != nil {
 		return 0, nil, fmt.Errorf("list threads: %w", err)
@@ -110,8 +110,8 @@ func (s *Store) threadsWhere(ctx context.Context, workspaceID, threadIDs, arg st
 	}
 	if total < 0 {
 		// A page past the end has no row to carry the total.
-		if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM threads t WHERE t.workspace_id = $1 AND t.id IN (`+
-			threadIDs+`)`, workspaceID, arg).Scan(&total); err != nil {
+		if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+threadIDs+`) x
+			JOIN threads t ON t.id = x.thread_id WHERE t.workspace_id = $1`, workspaceID, arg).Scan(&total); err != nil {
 			return 0, nil, fmt.Errorf("count threads: %w", err)
 		}
 	}

@@ -84,3 +84,61 @@ func TestNewIDIsUniqueAndTimeOrdered(t *testing.T) {
 		prev = id[:12]
 	}
 }
+
+// Two stored threads joined by a later message become one, and the
+// person's Emails tab (read through the participants' copy of the thread)
+// shows that one thread with its three messages, on both engines.
+func TestMergedThreadOnEmailsTab(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		st := store.New(db)
+		ws, err := st.CreateWorkspace(ctx, "w", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		co, err := st.AddCompany(ctx, ws.ID, "Acme", "acme.example", store.CreatedByUser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jane, err := st.AddPerson(ctx, ws.ID, store.NewPerson{FirstName: "Jane", Emails: []string{"jane@acme.example"},
+			CompanyID: co.ID, CreatedBy: store.CreatedByUser})
+		if err != nil {
+			t.Fatal(err)
+		}
+		day := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+		from := []store.NewParticipant{{Role: "from", Email: "jane@acme.example", Name: "Jane"}}
+		for i, batch := range [][]*store.NewMessage{
+			{{Key: "a@x", Subject: "A", SentAt: day, Participants: from}, {Key: "b@x", Subject: "B", SentAt: day.Add(time.Hour), Participants: from}},
+			{{Key: "c@x", Subject: "Re: A", SentAt: day.Add(2 * time.Hour), Refs: []string{"a@x", "b@x"}, Participants: from}},
+		} {
+			err := st.Tx(ctx, func(tx *sql.Tx) error { _, err := store.InsertMessages(ctx, tx, ws.ID, batch); return err })
+			if err != nil {
+				t.Fatalf("batch %d: %v", i, err)
+			}
+		}
+		var stale int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM participants p JOIN messages m ON m.id = p.message_id
+			WHERE p.thread_id <> m.thread_id`).Scan(&stale); err != nil || stale != 0 {
+			t.Fatalf("%d participants on another thread than their message (%v)", stale, err)
+		}
+		for _, list := range []func(offset int) (int, []*store.ThreadSummary, error){
+			func(offset int) (int, []*store.ThreadSummary, error) {
+				return st.ThreadsForPerson(ctx, ws.ID, jane.ID, 50, offset)
+			},
+			func(offset int) (int, []*store.ThreadSummary, error) {
+				return st.ThreadsForCompany(ctx, ws.ID, co.ID, 50, offset)
+			},
+		} {
+			total, ts, err := list(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if total != 1 || len(ts) != 1 || ts[0].MessageCount != 3 || ts[0].Subject != "A" || len(ts[0].Participants) != 1 {
+				t.Fatalf("total %d, threads %+v: want the one merged thread \"A\" of 3 messages", total, ts)
+			}
+			if total, ts, err := list(1); err != nil || total != 1 || len(ts) != 0 {
+				t.Fatalf("past the end: total %d, %d threads, %v; want total 1 and no thread", total, len(ts), err)
+			}
+		}
+	})
+}
