@@ -153,6 +153,9 @@ func benchDB(ctx context.Context, cfg config, kind database.Kind, out io.Writer)
 		{"company Emails tab, page 50", func() string { return "/api/v1/companies/" + t.company + "/threads?offset=2450" }},
 		{"person Emails tab, page 1", func() string { return "/api/v1/people/" + t.person + "/threads" }},
 		{"person Emails tab, page 50", func() string { return "/api/v1/people/" + t.person + "/threads?offset=2450" }},
+		{"person Emails tab, any person", func() string {
+			return "/api/v1/people/" + t.people[rng.IntN(len(t.people))] + "/threads"
+		}},
 		{"thread", func() string { return "/api/v1/threads/" + t.threads[rng.IntN(len(t.threads))] }},
 		{"people list, search", func() string { return "/api/v1/people?q=" + url.QueryEscape(t.searches[rng.IntN(len(t.searches))]) }},
 	} {
@@ -265,6 +268,7 @@ type targets struct {
 	company, person               string // the busiest ones
 	companyThreads, personThreads int
 	threads                       []string
+	people                        []string // people with a thread, the busiest and the quietest alike
 	searches                      []string
 }
 
@@ -288,6 +292,10 @@ func pickTargets(ctx context.Context, db *database.DB, ws string) (*targets, err
 	}
 	var err error
 	if t.threads, err = column(ctx, db, `SELECT id FROM threads WHERE workspace_id = $1 LIMIT 5000`, ws); err != nil {
+		return nil, err
+	}
+	if t.people, err = column(ctx, db, `SELECT DISTINCT p.person_id FROM participants p
+		WHERE p.workspace_id = $1 AND p.person_id IS NOT NULL LIMIT 5000`, ws); err != nil {
 		return nil, err
 	}
 	// What a user types to find someone: the start of an address

@@ -94,6 +94,13 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	if cfg.MaxConns < 8 {
 		cfg.MaxConns = 8
 	}
+	// mailsync's queries are short index lookups; JIT compilation (on by
+	// default from PostgreSQL 12) cost 30-60 ms on an Emails tab whose
+	// estimated cost crossed jit_above_cost, for a query of 100 ms. A DSN
+	// that sets jit keeps its choice.
+	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)

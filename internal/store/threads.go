@@ -67,28 +67,39 @@ type StoredMessage struct {
 // ThreadsForPerson lists the threads with a message where the person is
 // a participant, newest activity first.
 func (s *Store) ThreadsForPerson(ctx context.Context, workspaceID, personID string, limit, offset int) (int, []*ThreadSummary, error) {
-	return s.threadsWhere(ctx, workspaceID, `SELECT DISTINCT p.thread_id FROM participants p WHERE p.person_id = $2`,
-		personID, limit, offset)
+	return s.threadsWhere(ctx, `SELECT DISTINCT p.thread_id FROM people pe JOIN participants p ON p.person_id = pe.id
+		WHERE pe.id = $2 AND pe.workspace_id = $1`, workspaceID, personID, limit, offset)
 }
 
 // ThreadsForCompany lists the threads involving any person of the company.
 func (s *Store) ThreadsForCompany(ctx context.Context, workspaceID, companyID string, limit, offset int) (int, []*ThreadSummary, error) {
-	return s.threadsWhere(ctx, workspaceID, `SELECT DISTINCT p.thread_id FROM people pe
-		JOIN participants p ON p.person_id = pe.id WHERE pe.company_id = $2`, companyID, limit, offset)
+	return s.threadsWhere(ctx, `SELECT DISTINCT p.thread_id FROM people pe JOIN participants p ON p.person_id = pe.id
+		WHERE pe.company_id = $2 AND pe.workspace_id = $1`, workspaceID, companyID, limit, offset)
 }
 
-// threadsWhere lists a page of the threads threadIDs selects. A page
-// costs a fixed number of statements whatever its length: the page with
-// its total (a window count, so the threads are read once), then the
-// participants, snippets and holders of all its threads at once.
-func (s *Store) threadsWhere(ctx context.Context, workspaceID, threadIDs, arg string, limit, offset int) (int, []*ThreadSummary, error) {
+// threadsWhere lists a page of the threads threadIDs selects (a query of
+// thread_id taking the workspace as $1 and arg as $2). A page costs a
+// fixed number of statements whatever its length: the page with its total
+// (a window count, so the threads are read once), then the participants,
+// snippets and holders of all its threads at once.
+//
+// The work is the contact's own threads, never the workspace's: the
+// contact's thread ids come from the (person, thread) index, and each
+// one's date from the threads' primary key, looked up one by one in a
+// subquery. Written as a join, PostgreSQL would rather scan every thread
+// of the workspace (its estimate of a company's threads is far too high).
+func (s *Store) threadsWhere(ctx context.Context, threadIDs, workspaceID, arg string, limit, offset int) (int, []*ThreadSummary, error) {
 	if limit <= 0 {
 		limit = 50
 	}
 	offset = max(offset, 0)
-	rows, err := s.DB.QueryContext(ctx, `SELECT t.id, t.subject, t.message_count, t.last_message_at, COUNT(*) OVER ()
-		FROM (`+threadIDs+`) x JOIN threads t ON t.id = x.thread_id WHERE t.workspace_id = $1
-		ORDER BY t.last_message_at DESC, t.id LIMIT $3 OFFSET $4`, workspaceID, arg, limit, offset)
+	rows, err := s.DB.QueryContext(ctx, `SELECT t.id, t.subject, t.message_count, t.last_message_at, page.total
+		FROM (SELECT x.thread_id, x.last, COUNT(*) OVER () AS total
+			FROM (SELECT ids.thread_id, (SELECT l.last_message_at FROM threads l WHERE l.id = ids.thread_id) AS last
+				FROM (`+threadIDs+`) ids) x
+			ORDER BY x.last DESC, x.thread_id LIMIT $3 OFFSET $4) page
+		JOIN threads t ON t.id = page.thread_id
+		ORDER BY page.last DESC, page.thread_id`, workspaceID, arg, limit, offset)
 	if err != nil {
 		return 0, nil, fmt.Errorf("list threads: %w", err)
 	}
@@ -110,8 +121,7 @@ func (s *Store) threadsWhere(ctx context.Context, workspaceID, threadIDs, arg st
 	}
 	if total < 0 {
 		// A page past the end has no row to carry the total.
-		if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+threadIDs+`) x
-			JOIN threads t ON t.id = x.thread_id WHERE t.workspace_id = $1`, workspaceID, arg).Scan(&total); err != nil {
+		if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+threadIDs+`) ids`, workspaceID, arg).Scan(&total); err != nil {
 			return 0, nil, fmt.Errorf("count threads: %w", err)
 		}
 	}
