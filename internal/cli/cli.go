@@ -74,6 +74,7 @@ func commands() []command {
 		{name: "worker", summary: "run sync workers only", run: runWorker},
 		{name: "migrate", summary: "bring the database schema up to date", run: runMigrate},
 		{name: "keygen", summary: "print a new secret key", run: runKeygen},
+		{name: "rekey", summary: "re-seal every stored secret with the current key (after keygen)", run: runRekey},
 		{name: "workspace", summary: "workspace create | set | show", run: runWorkspace, subs: []subcommand{
 			{"create", "", "create a workspace"},
 			{"set", "", "change workspace settings (admins)"},

@@ -54,3 +54,33 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAddressList checks the lenient address parser on any header value:
+// no panic, each address either parsed (a lower-cased addr-spec with one
+// @, no spaces or angle brackets) or kept raw, and every string safe to
+// store.
+func FuzzAddressList(f *testing.F) {
+	for _, s := range []string{
+		"jane@example.com", `"Doe, Jane" <Jane@X.com>`, "jane@x.com (Jane Doe)", "Team: a@x.com, b@x.com;, c@x.com",
+		"not an address, <@>, good@x.com, Bad <x@>", "<@relay.example:jane@x.com>", "=?utf-8?B?w6lsw6g=?= <e@x.fr>",
+		"Jane <jane@x.com> Bob <bob@x.com>", "\"unterminated <a@b>", "(((a@b", "<>", "a@b\x00c", "\xff\xfe@x.com",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		for _, a := range newDecoder("").addressList(header) {
+			if (a.Email == "") == (a.Raw == "") {
+				t.Fatalf("%q: address %+v: want exactly one of Email and Raw", header, a)
+			}
+			if a.Email != "" && (strings.Count(a.Email, "@") < 1 || strings.ContainsAny(a.Email, " <>\r\n") ||
+				a.Email != strings.ToLower(a.Email)) {
+				t.Fatalf("%q: unusable email %q", header, a.Email)
+			}
+			for _, s := range []string{a.Name, a.Email, a.Raw} {
+				if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+					t.Fatalf("%q: unsafe string %q", header, s)
+				}
+			}
+		}
+	})
+}

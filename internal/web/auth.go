@@ -124,7 +124,12 @@ func (s *server) postLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := clientIP(r)
-	if wait := s.logins.retryAfter(email, ip); wait > 0 {
+	wait, err := s.logins.retryAfter(r.Context(), email, ip)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if wait > 0 {
 		minutes := int((wait + time.Minute - 1) / time.Minute)
 		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 		s.renderLogin(w, r, http.StatusTooManyRequests, loginPage{Email: email, Next: next,
@@ -137,13 +142,17 @@ func (s *server) postLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if m == nil {
-		s.logins.failed(email, ip)
+		if err := s.logins.failed(r.Context(), email, ip); err != nil {
+			s.log.Error("record failed login", "err", err)
+		}
 		s.log.Warn("failed login", "email", email, "ip", ip)
 		s.renderLogin(w, r, http.StatusUnauthorized, loginPage{Email: email, Next: next,
 			Error: "Wrong email or password."})
 		return
 	}
-	s.logins.succeeded(email)
+	if err := s.logins.succeeded(r.Context(), email); err != nil {
+		s.log.Error("clear failed logins", "err", err)
+	}
 	token, _, err := s.cfg.Store.CreateSession(r.Context(), m.ID, s.cfg.SessionTTL)
 	if err != nil {
 		s.fail(w, r, err)

@@ -1,11 +1,16 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mailsync/mailsync/internal/database"
+	"github.com/mailsync/mailsync/internal/database/dbtest"
+	"github.com/mailsync/mailsync/internal/store"
 )
 
 // clock is a settable time for the limiter.
@@ -86,62 +91,76 @@ func TestLoginLimiter(t *testing.T) {
 				{op: "check", email: "a@x.test", ip: "1.1.1.1", d: w},
 			})},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := &clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
-			l := newLoginLimiter(c.now)
-			for i, s := range tt.steps {
-				switch s.op {
-				case "fail":
-					l.failed(s.email, s.ip)
-				case "ok":
-					l.succeeded(s.email)
-				case "sleep":
-					c.advance(s.d)
-				case "check":
-					if got := l.retryAfter(s.email, s.ip); got != s.d {
-						t.Errorf("step %d: %s from %s waits %v, want %v", i, s.email, s.ip, got, s.d)
+	// Two limiters on one database play two serve processes: failures
+	// recorded by one block the other.
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		st := store.New(db)
+		for n, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				ctx := context.Background()
+				c := &clock{t: time.Date(2025, 3, 1+n, 9, 0, 0, 0, time.UTC)}
+				procs := []*loginLimiter{newLoginLimiter(st, c.now), newLoginLimiter(st, c.now)}
+				for i, s := range tt.steps {
+					l := procs[i%2]
+					var err error
+					switch s.op {
+					case "fail":
+						err = l.failed(ctx, s.email, s.ip)
+					case "ok":
+						err = l.succeeded(ctx, s.email)
+					case "sleep":
+						c.advance(s.d)
+					case "check":
+						var got time.Duration
+						got, err = l.retryAfter(ctx, s.email, s.ip)
+						if got != s.d {
+							t.Errorf("step %d: %s from %s waits %v, want %v", i, s.email, s.ip, got, s.d)
+						}
+					}
+					if err != nil {
+						t.Fatalf("step %d: %v", i, err)
 					}
 				}
-			}
-		})
-	}
+				// Leave nothing for the next case.
+				c.advance(2 * loginWindow)
+				if err := procs[0].failed(ctx, "", ""); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+	})
 }
 
-func TestLoginLimiterBounded(t *testing.T) {
-	c := &clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
-	l := newLoginLimiter(c.now)
-	for i := range loginMaxKeys + 500 {
-		l.failed(fmt.Sprintf("u%d@x.test", i), fmt.Sprintf("10.0.%d.%d", i/256, i%256))
-	}
-	if len(l.emails.times) > loginMaxKeys || len(l.ips.times) > loginMaxKeys {
-		t.Errorf("%d emails and %d addresses kept, cap %d", len(l.emails.times), len(l.ips.times), loginMaxKeys)
-	}
-	// The newest entries survive eviction.
-	last := loginMaxKeys + 499
-	if _, ok := l.emails.times[fmt.Sprintf("u%d@x.test", last)]; !ok {
-		t.Error("the newest email was evicted")
-	}
-	// Once the window passed, a new failure clears every stale entry.
-	c.advance(loginWindow)
-	l.failed("new@x.test", "10.9.9.9")
-	if len(l.emails.times) != 1 || len(l.ips.times) != 1 {
-		t.Errorf("stale entries kept: %d emails, %d addresses", len(l.emails.times), len(l.ips.times))
-	}
-
-	// Concurrent use (run with -race).
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Go(func() {
-			for j := range 100 {
-				email := fmt.Sprintf("c%d@x.test", j%7)
-				l.failed(email, fmt.Sprintf("10.1.0.%d", i))
-				l.retryAfter(email, "10.1.0.1")
-				l.succeeded(email)
+// TestLoginLimiterPrunes checks that the table of failures stays bounded
+// by the window: once it has passed, a new failure deletes every stale row.
+func TestLoginLimiterPrunes(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		c := &clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
+		l := newLoginLimiter(store.New(db), c.now)
+		for i := range 50 {
+			if err := l.failed(ctx, fmt.Sprintf("u%d@x.test", i), fmt.Sprintf("10.0.0.%d", i)); err != nil {
+				t.Fatal(err)
 			}
-		})
-	}
-	wg.Wait()
+		}
+		count := func() int {
+			var n int
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM login_failures`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := count(); n != 100 {
+			t.Fatalf("%d rows after 50 failures, want 100", n)
+		}
+		c.advance(loginWindow)
+		if err := l.failed(ctx, "new@x.test", "10.9.9.9"); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(); n != 2 {
+			t.Errorf("%d rows once the window passed, want 2", n)
+		}
+	})
 }
 
 func TestClientIP(t *testing.T) {

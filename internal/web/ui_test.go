@@ -164,8 +164,13 @@ func (f *fixture) testUI(t *testing.T) {
 
 	t.Run("LoginThrottle", func(t *testing.T) {
 		c := &clock{t: time.Now()}
-		f.srv.logins = newLoginLimiter(c.now)
-		defer func() { f.srv.logins = newLoginLimiter(time.Now) }()
+		f.srv.logins = newLoginLimiter(f.st, c.now)
+		defer func() {
+			f.srv.logins = newLoginLimiter(f.st, time.Now)
+			if _, err := f.st.DB.ExecContext(context.Background(), `DELETE FROM login_failures`); err != nil {
+				t.Fatal(err)
+			}
+		}()
 		b := newBrowser(t, ts.URL)
 		_, page := b.do("GET", "/login", nil)
 		try := func(email, pw string) (*http.Response, string) {

@@ -77,7 +77,7 @@ func newServer(cfg Config) *server {
 		cfg.Connect = connect.Connector{}.Connect
 	}
 	s := &server{cfg: cfg, log: cfg.Log, mux: &router{ServeMux: http.NewServeMux()}, pages: loadPages(),
-		logins: newLoginLimiter(time.Now)}
+		logins: newLoginLimiter(cfg.Store, time.Now)}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	if cfg.Metrics != nil {
