@@ -68,7 +68,12 @@ func FuzzAddressList(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, header string) {
-		for _, a := range newDecoder("").addressList(header) {
+		d := newDecoder("")
+		for _, elem := range splitAddressList(d.raw8bit(header)) {
+			a, ok := d.address(elem)
+			if !ok {
+				continue
+			}
 			if (a.Email == "") == (a.Raw == "") {
 				t.Fatalf("%q: address %+v: want exactly one of Email and Raw", header, a)
 			}
