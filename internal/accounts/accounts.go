@@ -141,21 +141,31 @@ func (ad Adder) AddIMAP(ctx context.Context, m *store.Member, in IMAP) (*store.A
 func CheckLogin(ctx context.Context, connect ingest.ConnectFunc, a *store.Account, password string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	mb, err := connect(ctx, a, password)
-	switch {
-	case errors.Is(err, netguard.ErrForbidden):
-		return &LoginError{fmt.Sprintf("refused to connect: %v. Nothing was saved.", err)}
-	case errors.Is(err, provider.ErrAuth):
-		return &LoginError{fmt.Sprintf("the server %s refused the login for %s (wrong username or password): check the username and password; an app password may be needed. Nothing was saved.",
-			a.Host, a.Username)}
-	case errors.Is(err, provider.ErrUnreachable):
-		return &LoginError{fmt.Sprintf("cannot reach %s:%d (%v): check the host, port and security. Nothing was saved.", a.Host, a.Port, err)}
-	case err != nil:
-		return &LoginError{fmt.Sprintf("cannot connect to %s:%d: %v. Nothing was saved.", a.Host, a.Port, err)}
+	mb, err := Dial(ctx, connect, a, password)
+	if err != nil {
+		return err
 	}
 	defer mb.Close()
 	if _, err := mb.Folders(ctx); err != nil {
 		return &LoginError{fmt.Sprintf("logged in to %s but could not list its folders: %v. Nothing was saved.", a.Host, err)}
 	}
 	return nil
+}
+
+// Dial connects to a mailbox not saved yet; a refused login or an
+// unreachable server is a *LoginError that says what to fix.
+func Dial(ctx context.Context, connect ingest.ConnectFunc, a *store.Account, password string) (provider.Mailbox, error) {
+	mb, err := connect(ctx, a, password)
+	switch {
+	case errors.Is(err, netguard.ErrForbidden):
+		return nil, &LoginError{fmt.Sprintf("refused to connect: %v. Nothing was saved.", err)}
+	case errors.Is(err, provider.ErrAuth):
+		return nil, &LoginError{fmt.Sprintf("the server %s refused the login for %s (wrong username or password): check the username and password; an app password may be needed. Nothing was saved.",
+			a.Host, a.Username)}
+	case errors.Is(err, provider.ErrUnreachable):
+		return nil, &LoginError{fmt.Sprintf("cannot reach %s:%d (%v): check the host, port and security. Nothing was saved.", a.Host, a.Port, err)}
+	case err != nil:
+		return nil, &LoginError{fmt.Sprintf("cannot connect to %s:%d: %v. Nothing was saved.", a.Host, a.Port, err)}
+	}
+	return mb, nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strconv"
 	"strings"
@@ -34,6 +35,11 @@ func runAccount(ctx context.Context, app *App, args []string) error {
 			return accountAddOAuth(ctx, app, args[1], args[2:])
 		}
 		return usagef("unknown provider %q: imap, gmail or microsoft", args[1])
+	case "preview":
+		if len(args) < 2 || args[1] != "imap" {
+			return usagef("usage: mailsync account preview imap --member E … [--limit N] (Gmail and Microsoft 365 previews are not available yet)")
+		}
+		return accountPreviewIMAP(ctx, app, args[2:])
 	case "set":
 		return accountSet(ctx, app, args[1:])
 	case "list":
@@ -48,9 +54,10 @@ func runAccount(ctx context.Context, app *App, args []string) error {
 	return usagef("unknown account command %q", args[0])
 }
 
-func accountAddIMAP(ctx context.Context, app *App, args []string) error {
-	fs := app.flagSet("account add imap")
-	memberEmail := fs.String("member", "", "owner's member email")
+// imapFlags defines the flags of an IMAP mailbox (account add imap and
+// account preview imap); the returned function reads them after parsing.
+func (app *App) imapFlags(fs *flag.FlagSet) (memberEmail *string, read func() (accounts.IMAP, error)) {
+	memberEmail = fs.String("member", "", "owner's member email")
 	host := fs.String("host", "", "IMAP server host")
 	port := fs.Int("port", 0, "IMAP server port (default 993 for tls, 143 otherwise)")
 	security := fs.String("security", "tls", "tls | starttls | none")
@@ -60,17 +67,29 @@ func accountAddIMAP(ctx context.Context, app *App, args []string) error {
 	handle := fs.String("handle", "", "mailbox address (default: the username when it is an address)")
 	var aliases stringList
 	fs.Var(&aliases, "alias", "another address of this mailbox (repeatable)")
+	return memberEmail, func() (accounts.IMAP, error) {
+		in := accounts.IMAP{Host: *host, Port: *port, Security: *security, Username: *username,
+			Handle: *handle, Aliases: aliases}
+		var err error
+		if in.Password, err = app.readSecret(*passwordFile, *passwordEnv); err != nil {
+			return in, err
+		}
+		if err := in.Normalize(); err != nil {
+			return in, usageError{err.Error()}
+		}
+		return in, nil
+	}
+}
+
+func accountAddIMAP(ctx context.Context, app *App, args []string) error {
+	fs := app.flagSet("account add imap")
+	memberEmail, read := app.imapFlags(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	in := accounts.IMAP{Host: *host, Port: *port, Security: *security, Username: *username,
-		Handle: *handle, Aliases: aliases}
-	var err error
-	if in.Password, err = app.readSecret(*passwordFile, *passwordEnv); err != nil {
+	in, err := read()
+	if err != nil {
 		return err
-	}
-	if err := in.Normalize(); err != nil {
-		return usageError{err.Error()}
 	}
 	return app.withMember(ctx, *memberEmail, func(st *store.Store, _ *store.Workspace, m *store.Member) error {
 		box, err := app.box(st.DB)

@@ -87,10 +87,11 @@ func commands() []command {
 		{name: "token", summary: "token create", run: runToken, subs: []subcommand{
 			{"create", "", "create an API token (Authorization: Bearer TOKEN)"},
 		}},
-		{name: "account", summary: "account add | set | list | remove | pause | resume", run: runAccount, subs: []subcommand{
+		{name: "account", summary: "account add | preview | set | list | remove | pause | resume", run: runAccount, subs: []subcommand{
 			{"add imap", "", "check an IMAP login and add the mailbox"},
 			{"add gmail", "", "add a Gmail mailbox with an OAuth refresh token"},
 			{"add microsoft", "", "add a Microsoft 365 mailbox with an OAuth refresh token"},
+			{"preview imap", "", "what connecting an IMAP mailbox would import, skip and create, storing nothing"},
 			{"set", "ID", "change a mailbox's sharing level, folders, exclusions and auto-creation"},
 			{"list", "", "mailboxes with their status and counts"},
 			{"remove", "ID", "remove a mailbox and the mail only it holds"},

@@ -335,13 +335,15 @@ func (r *run) parseOne(m provider.Message) (p parsed) {
 	if p.err != nil {
 		return p
 	}
-	pm := policyMessage(p.mail)
+	pm := PolicyMessage(p.mail)
 	p.outgoing = policy.Outgoing(r.rules, pm)
 	p.decision = policy.DecideImport(r.rules, pm)
 	return p
 }
 
-func policyMessage(m *mime.Message) policy.Message {
+// PolicyMessage is what the rules read of a parsed message (preview runs
+// the same rules on the same facts).
+func PolicyMessage(m *mime.Message) policy.Message {
 	pm := policy.Message{ListID: m.ListID, ListUnsubscribe: m.ListUnsubscribe, Precedence: m.Precedence, AutoSubmitted: m.AutoSubmitted}
 	for _, p := range m.Participants {
 		pm.Participants = append(pm.Participants, policy.Participant{Role: p.Role, Email: p.Email, Name: p.Name})
@@ -389,7 +391,7 @@ func (r *run) storeParsed(ctx context.Context, tx *sql.Tx, f *store.Folder, resu
 		}
 		if p.err == nil {
 			it.Direction = direction(p.outgoing)
-			it.Facts = rules.EncodeFacts(policyMessage(p.mail))
+			it.Facts = rules.EncodeFacts(PolicyMessage(p.mail))
 		}
 		items = append(items, it)
 	}
@@ -429,7 +431,7 @@ func (r *run) applyContacts(ctx context.Context, tx *sql.Tx, results []parsed) (
 	var msgs []contacts.Message
 	for _, p := range results {
 		if p.err == nil && p.decision.Import {
-			msgs = append(msgs, contacts.Message{Key: p.mail.Key(), Policy: policyMessage(p.mail)})
+			msgs = append(msgs, contacts.Message{Key: p.mail.Key(), Policy: PolicyMessage(p.mail)})
 		}
 	}
 	return contacts.Apply(ctx, tx, r.account.WorkspaceID, r.account.ChannelID, r.rules, r.dir, msgs)

@@ -43,6 +43,7 @@ func (s *server) routeAPI() {
 	s.api("POST", "/access-requests/{id}/revoke", s.apiDecideAccess("revoke"))
 	s.api("GET", "/accounts", s.apiAccounts)
 	s.api("POST", "/accounts", s.apiAddAccount)
+	s.api("POST", "/accounts/preview", s.apiPreviewAccount)
 	s.api("GET", "/accounts/{id}", s.apiAccount)
 	s.api("PATCH", "/accounts/{id}", s.apiUpdateAccount)
 	s.api("DELETE", "/accounts/{id}", s.apiDeleteAccount)

@@ -206,9 +206,10 @@ func matrix(t *testing.T, f *fixture) map[string]matrixCase {
 		"GET /access":                               {req: fixed("/access", ""), want: uiList},
 		"POST /access/{id}/{action}":                {req: decide("/access/", "grant", false), want: expect{401, 404, 403, 403, 303}},
 
-		"GET /api/v1/events":    {req: fixed("/api/v1/events", ""), want: apiList},
-		"GET /api/v1/webhooks":  {req: fixed("/api/v1/webhooks", ""), want: apiAdminOnly},
-		"POST /api/v1/webhooks": {req: fixed("/api/v1/webhooks", `{"url":"https://192.0.2.1/hook"}`), want: expect{401, 201, 403, 201, 403}},
+		"POST /api/v1/accounts/preview": {req: fixed("/api/v1/accounts/preview", `{"host":"imap.acme.test","port":143,"security":"none","username":"x@acme.test","password":"p"}`), want: expect{401, 422, 422, 422, 422}},
+		"GET /api/v1/events":            {req: fixed("/api/v1/events", ""), want: apiList},
+		"GET /api/v1/webhooks":          {req: fixed("/api/v1/webhooks", ""), want: apiAdminOnly},
+		"POST /api/v1/webhooks":         {req: fixed("/api/v1/webhooks", `{"url":"https://192.0.2.1/hook"}`), want: expect{401, 201, 403, 201, 403}},
 		"DELETE /api/v1/webhooks/{id}": {req: func(t *testing.T, f *fixture) (string, string) {
 			return "/api/v1/webhooks/" + f.webhook(t), ""
 		}, want: expect{401, 404, 403, 204, 403}},

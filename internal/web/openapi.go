@@ -145,6 +145,13 @@ func openAPIDocument() obj {
 			"post": withBody(op("Connect an IMAP mailbox of the caller; the login is checked first and the import starts at once",
 				"201", reply("the new account", ref("Account")), "400", "409", "422"), ref("NewAccount")),
 		},
+		"/accounts/preview": obj{
+			"post": withBody(op("Preview an IMAP mailbox before connecting it: read its newest `limit` messages (default 500) "+
+				"with a new mailbox's settings and the workspace's rules, and tell what would be imported, skipped (by rule) and "+
+				"created as people and companies. Stores nothing, creates nothing, emits no event",
+				"200", reply("the preview", ref("Preview")), "400", "422"),
+				obj{"allOf": []obj{ref("NewAccount"), obj{"type": "object", "properties": obj{"limit": obj{"type": "integer"}}}}}),
+		},
 		"/accounts/{id}": obj{
 			"get": withParams(op("Get a mailbox", "200", reply("the account", ref("Account")), "404"), idParam),
 			"patch": withBody(withParams(op("Change a mailbox's settings: sharing level, folders, exclusions, auto-creation "+
@@ -319,6 +326,14 @@ func schemas() obj {
 				"id, change (add-email, remove-email, merge); person.deleted: id (mergedInto after a merge); company.created: id, name, " +
 				"domain, createdBy; company.deleted: id; account.status: id, status (not_synced, importing, active, failed_auth, " +
 				"failed, removed), previous, lastError"}}),
+		"Preview": object([]string{"listed", "wouldImport", "wouldSkip", "wouldCreate"}, obj{
+			"listed":      obj{"type": "integer", "description": "messages read: the newest of the folders an import syncs"},
+			"wouldImport": obj{"type": "integer"},
+			"wouldSkip":   obj{"type": "object", "additionalProperties": obj{"type": "integer"}, "description": "skipped messages by rule (as `why` names them)"},
+			"failed":      obj{"type": "integer", "description": "messages that would fail to parse"},
+			"wouldCreate": object([]string{"people", "companies"}, obj{
+				"people":    arrayOf(object([]string{"email", "name"}, obj{"email": str(), "name": str()})),
+				"companies": arrayOf(object([]string{"domain", "name"}, obj{"domain": str(), "name": str()}))})}),
 		"Webhook": object([]string{"id", "url", "types", "status", "deliveredUpTo", "attempts", "failingSince", "nextAttempt",
 			"lastError", "disabledReason", "createdAt"}, obj{
 			"id": str(), "url": str(), "types": arrayOf(str()),
