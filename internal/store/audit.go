@@ -21,6 +21,8 @@ const (
 	AuditMemberAdd        = "member.add"
 	AuditMemberPassword   = "member.password"
 	AuditTokenCreate      = "token.create"
+	AuditTokenRevoke      = "token.revoke"
+	AuditLogoutEverywhere = "member.logout-everywhere"
 	AuditWorkspaceCreate  = "workspace.create"
 	AuditWorkspaceUpdate  = "workspace.update"
 )

@@ -57,6 +57,15 @@ func (s *Store) DeleteSession(ctx context.Context, token string) error {
 	return nil
 }
 
+// DeleteMemberSessions ends every session of a member ("log out
+// everywhere").
+func (s *Store) DeleteMemberSessions(ctx context.Context, memberID string) error {
+	if _, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE member_id = $1`, memberID); err != nil {
+		return fmt.Errorf("delete sessions: %w", err)
+	}
+	return nil
+}
+
 // DeleteExpiredSessions removes sessions past their expiry.
 func (s *Store) DeleteExpiredSessions(ctx context.Context) error {
 	if _, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, now()); err != nil {

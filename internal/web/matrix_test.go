@@ -101,13 +101,24 @@ func matrix(t *testing.T, f *fixture) map[string]matrixCase {
 		return f.addAccount(t, f.bob, fmt.Sprintf("bob-%d@ours.test", next()))
 	}
 	return map[string]matrixCase{
-		"GET /healthz":                  {req: fixed("/healthz", ""), want: everyone(200)},
-		"GET /readyz":                   {req: fixed("/readyz", ""), want: everyone(503)}, // the fixture runs no workers: not ready, for anyone alike
-		"GET /static/":                  {req: fixed("/static/app.css", ""), want: everyone(200)},
-		"GET /{$}":                      {req: fixed("/", ""), want: expect{200, 303, 303, 303, 303}},
-		"GET /login":                    {req: fixed("/login", ""), want: expect{200, 303, 303, 303, 303}},
-		"POST /login":                   {req: fixed("/login", "email=x%40ours.test&password=wrong"), want: everyone(403)}, // no login form token
-		"POST /logout":                  {req: fixed("/logout", ""), want: uiPost, fresh: true},
+		"GET /healthz":            {req: fixed("/healthz", ""), want: everyone(200)},
+		"GET /readyz":             {req: fixed("/readyz", ""), want: everyone(503)}, // the fixture runs no workers: not ready, for anyone alike
+		"GET /static/":            {req: fixed("/static/app.css", ""), want: everyone(200)},
+		"GET /{$}":                {req: fixed("/", ""), want: expect{200, 303, 303, 303, 303}},
+		"GET /login":              {req: fixed("/login", ""), want: expect{200, 303, 303, 303, 303}},
+		"POST /login":             {req: fixed("/login", "email=x%40ours.test&password=wrong"), want: everyone(403)}, // no login form token
+		"POST /logout":            {req: fixed("/logout", ""), want: uiPost, fresh: true},
+		"POST /logout/everywhere": {req: fixed("/logout/everywhere", ""), want: uiPost, fresh: true},
+		"GET /settings/tokens":    {req: fixed("/settings/tokens", ""), want: uiList},
+		// A member revokes only their own tokens: bob's token is unknown
+		// to everyone else, admins included.
+		"POST /settings/tokens/{id}/revoke": {req: func(t *testing.T, f *fixture) (string, string) {
+			id, _, err := f.st.CreateToken(context.Background(), f.bob.ID, "matrix")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return "/settings/tokens/" + id + "/revoke", ""
+		}, want: expect{401, 404, 404, 404, 303}},
 		"GET /people":                   {req: fixed("/people", ""), want: uiList},
 		"GET /people/{id}":              {req: func(t *testing.T, f *fixture) (string, string) { return "/people/" + f.pat.ID, "" }, want: uiRecord},
 		"GET /companies":                {req: fixed("/companies", ""), want: uiList},
@@ -257,6 +268,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 				got := f.matrixCall(t, ts.URL, role, method, path, body, sessions, csrf, c.fresh)
 				if want := c.want.of(role); got != want {
 					t.Errorf("%s (%s %s) as %s: %d, want %d", pattern, method, path, role, got, want)
+				}
+				if c.fresh && role != "anon" { // the role's sessions may have ended
+					sessions[role] = newBrowser(t, ts.URL)
+					csrf[role] = sessions[role].login(f.memberEmail(matrixWho[role]))
 				}
 			}
 		}

@@ -85,6 +85,7 @@ func newServer(cfg Config) *server {
 	}
 	s.routeAPI()
 	s.routeUI()
+	s.routeSessions()
 	s.routeOAuth()
 	return s
 }
