@@ -34,6 +34,13 @@ func (m *Message) parseBody(h header, body []byte) (charset string) {
 		m.Text = m.limitBody(text, "text", len(prefix) < len(body))
 		return cs
 	}
+	if fastAlternative && len(prefix) == len(body) {
+		if text, html, cs, ok := alternative(h, body); ok {
+			m.Text = m.limitBody(cleanBody(text, true), "text", false)
+			m.HTML = m.limitBody(cleanBody(html, false), "HTML", false)
+			return cs
+		}
+	}
 	if d := mimeDepth(h.get("Content-Type"), body, MaxMIMEDepth); d > MaxMIMEDepth {
 		m.Limits = append(m.Limits, fmt.Sprintf("MIME parts nested deeper than %d levels: body not read", MaxMIMEDepth))
 		return ""
