@@ -84,6 +84,7 @@ func (app *App) imapFlags(fs *flag.FlagSet) (memberEmail *string, read func() (a
 func accountAddIMAP(ctx context.Context, app *App, args []string) error {
 	fs := app.flagSet("account add imap")
 	memberEmail, read := app.imapFlags(fs)
+	smtp := addSMTPFlags(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -104,6 +105,9 @@ func accountAddIMAP(ctx context.Context, app *App, args []string) error {
 		a, err := accounts.Adder{Store: st, Box: box, Connect: app.connector(st, box), Queue: q}.AddIMAP(ctx, m, in)
 		if err != nil {
 			return err
+		}
+		if err := smtp.apply(ctx, app, st, a.WorkspaceID, a.ID); err != nil {
+			return fmt.Errorf("account %s added, but its SMTP settings were not: %w (fix them with `mailsync account set %s`)", a.ID, err, a.ID)
 		}
 		app.audit(ctx, st, a.WorkspaceID, store.AuditAccountAdd, a.ID,
 			map[string]any{"handle": a.Handle, "provider": a.Provider, "host": a.Host, "username": a.Username, "owner": m.Email})
@@ -137,6 +141,7 @@ func accountSet(ctx context.Context, app *App, args []string) error {
 	group := fs.String("exclude-group", "", "true | false")
 	personal := fs.String("exclude-personal", "", "true | false")
 	folders := fs.String("folders", "", "comma-separated folders to sync (\"default\" for the default set)")
+	smtp := addSMTPFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -177,6 +182,12 @@ func accountSet(ctx context.Context, app *App, args []string) error {
 		in.Folders = &picked
 	}
 	return app.withWorkspace(ctx, func(st *store.Store, ws *store.Workspace) error {
+		if _, err := st.Account(ctx, ws.ID, pos[0]); err != nil {
+			return err
+		}
+		if err := smtp.apply(ctx, app, st, ws.ID, pos[0]); err != nil {
+			return err
+		}
 		res, err := rules.UpdateSettings(ctx, st, ws.ID, pos[0], in)
 		if err != nil {
 			return err

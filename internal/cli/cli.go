@@ -120,6 +120,7 @@ func commands() []command {
 		{name: "attachment", summary: "attachment get: save an attachment's bytes", run: runAttachment, subs: []subcommand{
 			{"get", "MESSAGE_ID INDEX", "write an attachment's exact bytes to -o FILE"},
 		}},
+		{name: "send", summary: "send or reply from a mailbox (its owner only)", run: runSend},
 		{name: "access", summary: "access request | list | grant | deny | revoke: reading withheld threads", run: runAccess, subs: []subcommand{
 			{"request", "", "ask the owners to open a withheld thread (--thread ID --as E [--note TEXT])"},
 			{"list", "", "requests a member made and those they may decide"},

@@ -15,6 +15,7 @@ import (
 type apiMailbox struct {
 	provider string
 	deliver  func(folder string, raw []byte)
+	sent     func() [][]byte // what the provider's send endpoint took
 }
 
 // oauthEnv points mailsync's variables at local fakes of the provider's
@@ -34,7 +35,7 @@ func oauthEnv(t *testing.T, e *cliEnv, provider string) (*oauthfake.Server, apiM
 				label = "SENT"
 			}
 			api.Add(raw, label)
-		}}
+		}, api.Sent}
 	default:
 		auth.Rotate = true // Microsoft issues a new refresh token at every refresh
 		api := graphfake.Start(t, "user1@ourco.example")
@@ -48,7 +49,7 @@ func oauthEnv(t *testing.T, e *cliEnv, provider string) (*oauthfake.Server, apiM
 				name = "sentitems"
 			}
 			api.Add(name, raw)
-		}}
+		}, api.Sent}
 	}
 }
 

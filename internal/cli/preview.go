@@ -14,6 +14,7 @@ import (
 func accountPreviewIMAP(ctx context.Context, app *App, args []string) error {
 	fs := app.flagSet("account preview imap")
 	memberEmail, read := app.imapFlags(fs)
+	addSMTPFlags(fs) // the flags of account add, accepted: a preview sends nothing
 	limit := fs.Int("limit", preview.DefaultLimit, "how many of the newest messages to read")
 	if _, err := parse(fs, args); err != nil {
 		return err

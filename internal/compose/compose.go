@@ -16,6 +16,8 @@ import (
 	"net/textproto"
 	"strings"
 	"time"
+
+	"github.com/microcosm-cc/bluemonday"
 )
 
 // File is an attachment to send.
@@ -27,9 +29,12 @@ type File struct {
 
 // Message is what a member sends.
 type Message struct {
-	From       mail.Address
-	To, Cc     []mail.Address
-	Bcc        []mail.Address // envelope only: never written in the headers
+	From   mail.Address
+	To, Cc []mail.Address
+	Bcc    []mail.Address // envelope only, unless BccHeader
+	// BccHeader writes Bcc in the headers: the Gmail and Graph APIs read
+	// recipients from them (and strip Bcc from what they deliver).
+	BccHeader  bool
 	Subject    string
 	Text       string
 	HTML       string // already sanitized by the caller; "" for text only
@@ -96,6 +101,9 @@ func (m *Message) Bytes() ([]byte, error) {
 	if len(m.Cc) > 0 {
 		h("Cc", addressList(m.Cc))
 	}
+	if m.BccHeader && len(m.Bcc) > 0 {
+		h("Bcc", addressList(m.Bcc))
+	}
 	h("Subject", mime.QEncoding.Encode("utf-8", headerSafe(m.Subject)))
 	h("Message-ID", "<"+m.MessageID+">")
 	if m.InReplyTo != "" {
@@ -106,7 +114,10 @@ func (m *Message) Bytes() ([]byte, error) {
 	}
 	h("MIME-Version", "1.0")
 	if len(m.Files) == 0 {
-		return b.Bytes(), writeBody(&b, nil, m.Text, m.HTML)
+		if err := writeBody(&b, nil, m.Text, m.HTML); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), nil
 	}
 	w := multipart.NewWriter(&b)
 	h("Content-Type", `multipart/mixed; boundary="`+w.Boundary()+`"`)
@@ -224,3 +235,10 @@ func writeFile(w *multipart.Writer, f File) error {
 	_, err = pw.Write([]byte(enc + "\r\n"))
 	return err
 }
+
+// sendPolicy is what an HTML body a member writes may hold: formatting,
+// links and inline images, never scripts, handlers, forms or frames.
+var sendPolicy = bluemonday.UGCPolicy()
+
+// SafeHTML sanitizes an HTML body before it is sent.
+func SafeHTML(html string) string { return sendPolicy.Sanitize(html) }

@@ -71,3 +71,22 @@ func TestReplySubject(t *testing.T) {
 		}
 	}
 }
+
+// A message without attachments carries its bodies too.
+func TestBytesWithoutFiles(t *testing.T) {
+	for _, html := range []string{"", "<p>Hi <b>there</b></p>"} {
+		m := &Message{From: mail.Address{Address: "a@ourco.test"}, To: []mail.Address{{Address: "b@acme.test"}},
+			Subject: "Hi", Text: "Hi there", HTML: html, MessageID: "x@ourco.test"}
+		raw, err := m.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := mmime.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(p.Text, "Hi there") || (html != "" && !strings.Contains(p.HTML, "<b>there</b>")) {
+			t.Fatalf("html %q: text %q html %q\n%s", html, p.Text, p.HTML, raw)
+		}
+	}
+}

@@ -64,6 +64,7 @@ type apiSession interface {
 	provider.Mailbox
 	provider.Lister
 	provider.Identity
+	provider.Sender
 }
 
 // Connect opens a session for a with its decrypted secret.

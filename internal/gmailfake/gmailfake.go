@@ -39,6 +39,7 @@ type Server struct {
 	tokenGen int               // page tokens of older generations answer 400
 	threads  map[string]string // Message-ID or reference -> threadId
 	aliases  []string
+	sent     [][]byte // bodies of messages.send, in order
 	throttle struct {
 		n          int
 		retryAfter time.Duration
@@ -101,6 +102,17 @@ func (s *Server) Add(raw []byte, labels ...string) string {
 func (s *Server) AddToThread(threadID string, raw []byte, labels ...string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.addLocked(threadID, raw, labels...)
+}
+
+// Sent returns the messages sent through messages.send, as sent.
+func (s *Server) Sent() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.sent)
+}
+
+func (s *Server) addLocked(threadID string, raw []byte, labels ...string) string {
 	if len(labels) == 0 {
 		labels = []string{"INBOX"}
 	}

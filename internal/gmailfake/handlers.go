@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -21,13 +22,17 @@ var costs = map[string]float64{
 	"messages.get":  5,
 	"history.list":  2,
 	"sendAs.list":   1,
+	"messages.send": 100,
 }
 
 const prefix = "/gmail/v1/users/"
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	endpoint, id := route(r)
-	if endpoint == "" || (r.Method != http.MethodGet) {
+	if endpoint == "messages.get" && id == "send" && r.Method == http.MethodPost {
+		endpoint = "messages.send"
+	}
+	if endpoint == "" || (r.Method != http.MethodGet && endpoint != "messages.send") {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "notFound", "Requested entity was not found.")
 		return
 	}
@@ -64,6 +69,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.listHistory(w, q)
 	case "sendAs.list":
 		s.sendAs(w)
+	case "messages.send":
+		s.send(w, r)
 	}
 }
 
@@ -372,4 +379,32 @@ func writeError(w http.ResponseWriter, code int, status, reason, msg string) {
 		"errors":  []map[string]string{{"message": msg, "domain": "global", "reason": reason}},
 		"status":  status,
 	}})
+}
+
+// send is users.messages.send: the message is filed under SENT (with a
+// history record, so the next sync sees it) and recorded as delivered.
+func (s *Server) send(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Raw      string `json:"raw"`
+		ThreadID string `json:"threadId"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<20)).Decode(&body); err != nil || body.Raw == "" {
+		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "invalidArgument", "'raw' RFC822 payload message string or uploading message via /upload/* URL required")
+		return
+	}
+	raw, err := base64.URLEncoding.DecodeString(body.Raw)
+	if err != nil {
+		if raw, err = base64.RawURLEncoding.DecodeString(body.Raw); err != nil {
+			writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "invalidArgument", "Invalid value for ByteString")
+			return
+		}
+	}
+	hdr := headers(raw)
+	if hdr.Get("To") == "" && hdr.Get("Cc") == "" && hdr.Get("Bcc") == "" {
+		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "invalidArgument", "Recipient address required")
+		return
+	}
+	id := s.addLocked(body.ThreadID, raw, "SENT")
+	s.sent = append(s.sent, raw)
+	writeJSON(w, map[string]any{"id": id, "threadId": s.msgs[id].threadID, "labelIds": []string{"SENT"}})
 }

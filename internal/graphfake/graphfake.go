@@ -67,6 +67,7 @@ type Server struct {
 	throttleFor time.Duration
 
 	requests    map[string]int // by endpoint name
+	sent        [][]byte       // messages sent with sendMail, in order
 	bodies      map[string]int // successful $value fetches by message id
 	withoutImm  []string       // paths requested without Prefer IdType="ImmutableId"
 	throttled   int
@@ -234,6 +235,13 @@ func ReceivedAt(t time.Time) Option { return func(m *message) { m.received = t.U
 // Conversation sets conversationId (default: the conversation of the
 // message it replies to, else a new one).
 func Conversation(id string) Option { return func(m *message) { m.conversation = id } }
+
+// Sent returns the messages sent with sendMail, as sent.
+func (s *Server) Sent() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.sent)
+}
 
 // Add stores raw in folder (display path, well-known name or id) and
 // returns the message's immutable id.

@@ -1,8 +1,10 @@
 package graphfake
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -23,6 +25,7 @@ var endpoints = map[string]string{
 	"GET /v1.0/me/mailFolders/{folder}/messages/delta": "delta",
 	"GET /v1.0/me/messages/{id}":                       "message",
 	"GET /v1.0/me/messages/{id}/$value":                "$value",
+	"POST /v1.0/me/sendMail":                           "sendMail",
 }
 
 func (s *Server) routes() http.Handler {
@@ -30,6 +33,7 @@ func (s *Server) routes() http.Handler {
 	handlers := map[string]http.HandlerFunc{
 		"me": s.me, "mailFolders": s.listFolders, "mailFolder": s.getFolder, "childFolders": s.childFolders,
 		"messages": s.listMessages, "delta": s.delta, "message": s.getMessage, "$value": s.value,
+		"sendMail": s.sendMail,
 	}
 	for pattern, name := range endpoints {
 		mux.HandleFunc(pattern, handlers[name])
@@ -436,4 +440,25 @@ func pageSize(r *http.Request) int {
 		}
 	}
 	return 10
+}
+
+// sendMail is POST /me/sendMail with a MIME message, base64 in a
+// text/plain body: the message is saved to Sent Items (so the next delta
+// of that folder reports it) and recorded as delivered; 202, no body.
+func (s *Server) sendMail(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") {
+		writeError(w, http.StatusBadRequest, "RequestBodyRead", "Send a MIME message base64-encoded with Content-Type: text/plain, or a JSON message.")
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+	raw, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(string(body)))
+	if err != nil || derr != nil || len(raw) == 0 {
+		writeError(w, http.StatusBadRequest, "ErrorMimeContentInvalidBase64String", "Invalid base64 string for MIME content.")
+		return
+	}
+	s.Add("sentitems", raw)
+	s.mu.Lock()
+	s.sent = append(s.sent, raw)
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusAccepted)
 }

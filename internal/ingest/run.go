@@ -34,6 +34,10 @@ type run struct {
 	// refetching holds the uids of the current folder fetched again
 	// because a rule change asked for it.
 	refetching map[string]bool
+	// sending is set when the run stores a message mailsync just sent:
+	// its item is a placeholder (store.ItemSent) until a sync finds the
+	// copy in the Sent folder.
+	sending bool
 }
 
 func (s *Syncer) newRun(ctx context.Context, a *store.Account, folders []*store.Folder) (*run, error) {
@@ -372,6 +376,12 @@ func (r *run) storeParsed(ctx context.Context, tx *sql.Tx, f *store.Folder, resu
 	if err != nil {
 		return 0, err
 	}
+	if !r.sending {
+		// The real copies of messages sent from here replace their placeholders.
+		if err := store.DropSentPlaceholders(ctx, tx, r.account.ChannelID, importedKeys(results)); err != nil {
+			return 0, err
+		}
+	}
 	items := make([]store.Item, 0, len(results))
 	for _, p := range results {
 		it := store.Item{FolderID: f.ID, UID: p.msg.ID, ChannelID: r.account.ChannelID, Flags: p.msg.Flags, ReceivedAt: p.msg.InternalDate}
@@ -388,6 +398,9 @@ func (r *run) storeParsed(ctx context.Context, tx *sql.Tx, f *store.Folder, resu
 			}
 		default:
 			it.Status, it.MessageKey, it.Rule, it.Detail = store.ItemSkipped, p.mail.Key(), p.decision.Rule, p.decision.Detail
+		}
+		if r.sending && it.Status == store.ItemImported {
+			it.UID, it.Status = store.SentUID(it.MessageKey), store.ItemSent
 		}
 		if p.err == nil {
 			it.Direction = direction(p.outgoing)

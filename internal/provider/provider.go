@@ -146,3 +146,31 @@ type Lister interface {
 type Identity interface {
 	Identity(ctx context.Context) (address string, aliases []string, err error)
 }
+
+// Sender is what a provider offers when it can send as the mailbox.
+type Sender interface {
+	// Send submits raw, an RFC 5322 message, from the mailbox to the
+	// envelope recipients (bcc included), and keeps a copy in its Sent
+	// folder. An error means nothing was sent. Sent.CopyErr reports a
+	// message sent whose copy could not be kept.
+	Send(ctx context.Context, env Envelope, raw []byte) (Sent, error)
+}
+
+// Envelope is the SMTP envelope of a message.
+type Envelope struct {
+	From string
+	To   []string
+}
+
+// Sent is what became of a sent message's copy.
+type Sent struct {
+	// Folder is the folder holding the copy, named as Folders names it,
+	// so that the sync that finds the copy recognizes it.
+	Folder string
+	// CopyErr is set when the message went out but the copy was not kept.
+	CopyErr error
+}
+
+// ErrRejected means the server refused the message (a recipient, the
+// sender, the content, or the size): retrying the same will not help.
+var ErrRejected = errors.New("message refused")

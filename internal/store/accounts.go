@@ -35,6 +35,7 @@ type Account struct {
 	Security    string
 	Username    string
 	Secret      string // sealed credentials
+	SMTP        SMTP
 
 	ChannelID       string
 	Visibility      string
@@ -48,6 +49,63 @@ type Account struct {
 	LastSyncedAt    time.Time
 
 	Counts Counts
+}
+
+// SMTP is how an IMAP mailbox sends; zero fields take the defaults (see
+// SMTP.Effective).
+type SMTP struct {
+	Host, Security, Username string
+	Port                     int
+	Secret                   string // sealed password; "" = the IMAP password
+}
+
+// EffectiveSMTP fills the defaults: the IMAP host, port 465 over TLS (587 for
+// STARTTLS, 25 for none), the IMAP login.
+func (a *Account) EffectiveSMTP() SMTP {
+	s := a.SMTP
+	if s.Host == "" {
+		s.Host = a.Host
+	}
+	if s.Security == "" {
+		s.Security = "tls"
+	}
+	if s.Port == 0 {
+		s.Port = map[string]int{"tls": 465, "starttls": 587, "none": 25}[s.Security]
+	}
+	if s.Username == "" {
+		s.Username = a.Username
+	}
+	if s.Secret == "" {
+		s.Secret = a.Secret
+	}
+	return s
+}
+
+// SetSMTP changes an account's SMTP settings; nil fields stay as they are.
+func (s *Store) SetSMTP(ctx context.Context, workspaceID, accountID string, host, security, username, secret *string, port *int) error {
+	sets := map[string]any{}
+	if host != nil {
+		sets["smtp_host"] = *host
+	}
+	if security != nil {
+		sets["smtp_security"] = *security
+	}
+	if username != nil {
+		sets["smtp_username"] = *username
+	}
+	if secret != nil {
+		sets["smtp_secret"] = *secret
+	}
+	if port != nil {
+		sets["smtp_port"] = *port
+	}
+	for col, v := range sets {
+		if _, err := s.DB.ExecContext(ctx, `UPDATE connected_accounts SET `+col+` = $1 WHERE workspace_id = $2 AND id = $3`,
+			v, workspaceID, accountID); err != nil {
+			return fmt.Errorf("set %s: %w", col, err)
+		}
+	}
+	return nil
 }
 
 // Counts are the figures of a mailbox: messages listed on the server in
@@ -109,7 +167,7 @@ func (s *Store) AddAccount(ctx context.Context, in NewAccount) (*Account, error)
 }
 
 const accountSelect = `SELECT a.id, a.workspace_id, a.member_id, m.email, a.provider, a.handle, a.host, a.port,
-	a.security, a.username, a.secret, c.id, c.visibility, c.auto_create, c.exclude_group, c.exclude_personal,
+	a.security, a.username, a.secret, a.smtp_host, a.smtp_port, a.smtp_security, a.smtp_username, a.smtp_secret, c.id, c.visibility, c.auto_create, c.exclude_group, c.exclude_personal,
 	c.folders, c.status, c.paused, c.last_error, COALESCE(c.last_synced_at, 0), c.lease_until
 	FROM connected_accounts a
 	JOIN channels c ON c.account_id = a.id
@@ -120,7 +178,7 @@ func scanAccount(row interface{ Scan(...any) error }) (*Account, error) {
 	var folders string
 	var synced, leaseUntil int64
 	err := row.Scan(&a.ID, &a.WorkspaceID, &a.MemberID, &a.MemberEmail, &a.Provider, &a.Handle, &a.Host, &a.Port,
-		&a.Security, &a.Username, &a.Secret, &a.ChannelID, &a.Visibility, &a.AutoCreate, &a.ExcludeGroup,
+		&a.Security, &a.Username, &a.Secret, &a.SMTP.Host, &a.SMTP.Port, &a.SMTP.Security, &a.SMTP.Username, &a.SMTP.Secret, &a.ChannelID, &a.Visibility, &a.AutoCreate, &a.ExcludeGroup,
 		&a.ExcludePersonal, &folders, &a.Status, &a.Paused, &a.LastError, &synced, &leaseUntil)
 	if err != nil {
 		return nil, err

@@ -185,7 +185,7 @@ func UpdateItemFlags(ctx context.Context, tx *sql.Tx, folderID, uid string, flag
 
 // FolderUIDs returns every uid recorded for a folder.
 func FolderUIDs(ctx context.Context, tx *sql.Tx, folderID string) (map[string]bool, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT uid FROM folder_items WHERE folder_id = $1`, folderID)
+	rows, err := tx.QueryContext(ctx, `SELECT uid FROM folder_items WHERE folder_id = $1 AND status <> 'sent'`, folderID)
 	if err != nil {
 		return nil, fmt.Errorf("folder uids: %w", err)
 	}
@@ -270,7 +270,7 @@ func itemMessageIDs(ctx context.Context, tx *sql.Tx, folderID string, uids []str
 
 // ItemStatuses maps each uid recorded for a folder to its status.
 func (s *Store) ItemStatuses(ctx context.Context, folderID string) (map[string]string, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT uid, status FROM folder_items WHERE folder_id = $1`, folderID)
+	rows, err := s.DB.QueryContext(ctx, `SELECT uid, status FROM folder_items WHERE folder_id = $1 AND status <> 'sent'`, folderID)
 	if err != nil {
 		return nil, fmt.Errorf("folder items: %w", err)
 	}
@@ -330,7 +330,7 @@ func (s *Store) KnownUIDs(ctx context.Context, folderID string, uids []string) (
 // CountFolderItems returns how many ids are recorded for a folder.
 func CountFolderItems(ctx context.Context, tx *sql.Tx, folderID string) (int, error) {
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM folder_items WHERE folder_id = $1`, folderID).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM folder_items WHERE folder_id = $1 AND status <> 'sent'`, folderID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count folder items: %w", err)
 	}
 	return n, nil

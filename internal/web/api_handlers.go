@@ -47,6 +47,7 @@ func (s *server) routeAPI() {
 	s.api("GET", "/accounts/{id}", s.apiAccount)
 	s.api("PATCH", "/accounts/{id}", s.apiUpdateAccount)
 	s.api("DELETE", "/accounts/{id}", s.apiDeleteAccount)
+	s.api("POST", "/accounts/{id}/messages", s.apiSend)
 	s.api("POST", "/accounts/{id}/pause", s.apiPauseAccount)
 	s.api("POST", "/accounts/{id}/resume", s.apiResumeAccount)
 	s.api("GET", "/accounts/{id}/reconcile", s.apiReconcile)

@@ -160,6 +160,23 @@ func openAPIDocument() obj {
 			"delete": withParams(op("Remove a mailbox and the messages only it held (its owner or an admin); contacts stay",
 				"204", noContent, "403", "404"), idParam),
 		},
+		"/accounts/{id}/messages": obj{
+			"post": func() obj {
+				o := withParams(op("Send (or reply) from a mailbox, its owner only (403 for anyone else). The message is stored at once "+
+					"(direction outgoing, in its thread), a copy kept in the mailbox's Sent folder, and the next sync stores it no "+
+					"second time. A failed send (502) says why and stores nothing. With an Idempotency-Key header, a retried request "+
+					"gets the first one's result and sends nothing again (409 while the first is still sending).",
+					"201", reply("the stored message", ref("SendResult")), "400", "403", "404", "409", "502"), idParam,
+					obj{"name": "Idempotency-Key", "in": "header", "required": false, "schema": str(),
+						"description": "any unique string per message: a retry with the same key never sends twice"})
+				o["requestBody"] = obj{"required": true, "content": obj{
+					"application/json": obj{"schema": ref("SendMessage")},
+					"multipart/form-data": obj{"schema": obj{"type": "object", "properties": obj{
+						"to": arrayOf(str()), "cc": arrayOf(str()), "bcc": arrayOf(str()), "subject": str(), "text": str(), "html": str(),
+						"replyTo": str(), "attachment": arrayOf(obj{"type": "string", "format": "binary"})}}}}}
+				return o
+			}(),
+		},
 		"/accounts/{id}/pause": obj{
 			"post": withParams(op("Pause a mailbox's sync (its owner or an admin): the scheduler, push and `sync --once` "+
 				"leave it alone and its status is paused until it is resumed; pausing a paused mailbox changes nothing",
@@ -286,8 +303,18 @@ func schemas() obj {
 			"limit": obj{"type": "integer"}, "offset": obj{"type": "integer"}, "threads": arrayOf(ref("ThreadRow"))}),
 		"Thread": object([]string{"id", "subject", "visibility", "messages"}, obj{"id": str(),
 			"subject": nullableStr("null below the subject level"), "visibility": level, "messages": arrayOf(ref("Message"))}),
-		"Message":          object(messageRequired, message),
-		"MessageDetail":    object(append(messageRequired, "html", "why"), detail),
+		"Message":       object(messageRequired, message),
+		"MessageDetail": object(append(messageRequired, "html", "why"), detail),
+		"SendMessage": object([]string{"to"}, obj{
+			"to": arrayOf(str()), "cc": arrayOf(str()), "bcc": obj{"type": "array", "items": str(), "description": "never in the headers"},
+			"subject": obj{"type": "string", "description": "a reply defaults to \"Re: \" + the original's (never \"Re: Re:\")"},
+			"text":    obj{"type": "string", "description": "plain text body"}, "html": obj{"type": "string", "description": "HTML body, sanitized before sending"},
+			"replyTo": obj{"type": "string", "description": "stored id of the message replied to: In-Reply-To and References follow it"},
+			"attachments": arrayOf(object([]string{"filename", "content"}, obj{"filename": str(), "contentType": str(),
+				"content": obj{"type": "string", "format": "byte", "description": "base64"}}))}),
+		"SendResult": object([]string{"id", "messageId", "threadId"}, obj{"id": str(),
+			"messageId": obj{"type": "string", "description": "the Message-ID mailsync generated, without angle brackets"},
+			"threadId":  str(), "warning": obj{"type": "string", "description": "set when the message went out but no copy could be kept in Sent"}}),
 		"NewAccessRequest": obj{"type": "object", "properties": obj{"note": obj{"type": "string", "description": "optional, for the owners"}}},
 		"AccessRequest": object([]string{"id", "threadId", "requester", "status", "createdAt", "decidedBy"}, obj{
 			"id": str(), "threadId": str(), "requester": obj{"type": "string", "description": "the requester's login email"},

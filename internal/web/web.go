@@ -19,6 +19,7 @@ import (
 	"github.com/mailsync/mailsync/internal/ingest"
 	"github.com/mailsync/mailsync/internal/netguard"
 	"github.com/mailsync/mailsync/internal/secrets"
+	"github.com/mailsync/mailsync/internal/send"
 	"github.com/mailsync/mailsync/internal/store"
 )
 
@@ -39,7 +40,9 @@ type Config struct {
 	// Providers connects Gmail and Microsoft 365 mailboxes: the OAuth
 	// applications (Settings > Accounts' Connect buttons) and the APIs.
 	Providers connect.Connector
-	Log       *slog.Logger
+	// Sender, when set, replaces Providers.Sender for sending mail.
+	Sender send.SenderFunc
+	Log    *slog.Logger
 	// SessionTTL is how long a UI login lasts (default 14 days).
 	SessionTTL time.Duration
 	// Metrics, when set, is served at /metrics (Prometheus format; counts
