@@ -163,7 +163,7 @@ func TestPostgresRestartSurvived(t *testing.T) {
 	mb.Syncer.BatchSize = 5
 	done := make(chan error, 1)
 	go func() { done <- mb.Syncer.SyncAccount(context.Background(), mb.Account.ID) }()
-	waitItems(t, db, 60)
+	waitItems(t, db, 30)
 	if err := cluster.Restart(); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/mailsync/mailsync/internal/mailgen"
 )
 
 // FuzzParse checks that no input panics and that whatever Parse returns is
@@ -17,9 +19,11 @@ func FuzzParse(f *testing.F) {
 		"Content-Type: text/plain; charset=iso-2022-jp\nContent-Transfer-Encoding: base64\n\nGyRCMnE1RCRON28bKEI=\n",
 		"Content-Type: text/html\n\n<p>unclosed <b>",
 		"From: =?koi8-r?b?5M3J1NLJyiDp18HOz9c=?= <d@x.ru>\n\n",
+		"Content-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: multipart/mixed;\n boundary=b\n\n--b\n\nx\n--b--\n--a--\n",
 	} {
 		f.Add([]byte(s))
 	}
+	f.Add(mailgen.NestedMultipart("deep@x", MaxMIMEDepth+1))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		m, err := Parse(raw)
 		if err != nil {

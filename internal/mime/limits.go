@@ -29,10 +29,10 @@ const (
 
 // ErrLimit means a message exceeds a limit that leaves nothing worth
 // storing; the error wrapping it names the limit.
-var ErrLimit = errors.New("over a limit")
+var ErrLimit = errors.New("message over a limit")
 
 // errHeaderTooLarge is the error for a header block over MaxHeaderBytes.
-var errHeaderTooLarge = fmt.Errorf("header block larger than %s: %w", Size(MaxHeaderBytes), ErrLimit)
+var errHeaderTooLarge = fmt.Errorf("%w: header block larger than %s", ErrLimit, Size(MaxHeaderBytes))
 
 // Size formats a byte count for the reasons users read ("25 MiB", "700 KiB").
 func Size(n int64) string {
