@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -59,7 +60,8 @@ type Syncer struct {
 	// OnFinish, when set, is called when a sync ends, well or not (not
 	// when the mailbox was busy): for metrics.
 	OnFinish func(p Progress, elapsed time.Duration, err error)
-	// LeaseOwner names this process in sync leases (default host:pid:random).
+	// LeaseOwner names every sync of this Syncer in its lease (default: a
+	// new host:pid:random for each sync).
 	LeaseOwner string
 	// LeaseTTL is how long a lease lasts without renewal (default
 	// DefaultLeaseTTL); it bounds how long a dead process's mailbox waits.
@@ -73,12 +75,16 @@ func (s *Syncer) log() *slog.Logger {
 	return s.Log
 }
 
-func (s *Syncer) owner() string {
-	if s.LeaseOwner == "" {
-		host, _ := os.Hostname()
-		s.LeaseOwner = fmt.Sprintf("%s:%d:%s", host, os.Getpid(), store.NewSecret()[:8])
+// newOwner names one sync in its lease: host:pid:nonce, new for each sync,
+// so that two syncs of one mailbox exclude each other in one process too
+// (a pushed sync and a queued one), and a lease left by a process of this
+// host that is gone can be recognized (deadLocalProcess).
+func (s *Syncer) newOwner() string {
+	if s.LeaseOwner != "" {
+		return s.LeaseOwner
 	}
-	return s.LeaseOwner
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), store.NewSecret()[:8])
 }
 
 // DefaultLeaseTTL is how long a sync lease lasts without renewal. A
@@ -108,7 +114,7 @@ func (s *Syncer) SyncAccount(ctx context.Context, accountID string) error {
 	if a.Paused {
 		return fmt.Errorf("account %s: %w", a.Handle, ErrPaused)
 	}
-	owner := s.owner()
+	owner := s.newOwner()
 	ok, err := s.acquire(ctx, a.ChannelID, owner)
 	if err != nil {
 		return err
@@ -116,6 +122,8 @@ func (s *Syncer) SyncAccount(ctx context.Context, accountID string) error {
 	if !ok {
 		return fmt.Errorf("account %s: %w", a.Handle, ErrBusy)
 	}
+	running.Store(owner, true)
+	defer running.Delete(owner)
 	defer s.Store.ReleaseLease(context.WithoutCancel(ctx), a.ChannelID, owner)
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -125,7 +133,7 @@ func (s *Syncer) SyncAccount(ctx context.Context, accountID string) error {
 
 	start := time.Now()
 	progress := Progress{AccountID: a.ID, Handle: a.Handle}
-	err = s.syncLeased(ctx, a, &progress)
+	err = s.syncLeased(ctx, a, owner, &progress)
 	select {
 	case <-leaseLost:
 		return fmt.Errorf("account %s: sync lease lost: %w", a.Handle, ErrBusy)
@@ -152,11 +160,26 @@ func (s *Syncer) acquire(ctx context.Context, channelID, owner string) (bool, er
 		return ok, err
 	}
 	holder, err := s.Store.LeaseHolder(ctx, channelID)
-	if err != nil || holder == "" || !deadLocalProcess(holder) {
+	if err != nil || holder == "" || !(deadLocalProcess(holder) || leftOverHere(holder)) {
 		return false, err
 	}
-	s.log().Warn("taking over the sync lease of a process that is gone", "channel", channelID, "holder", holder)
+	s.log().Warn("taking over the sync lease of a sync that is gone", "channel", channelID, "holder", holder)
 	return s.Store.TakeOverLease(ctx, channelID, holder, owner, until)
+}
+
+// running holds the lease owners of the syncs running in this process.
+var running sync.Map
+
+// leftOverHere reports whether a lease owner names a sync of this process
+// that no longer runs: its release failed (the database was unreachable
+// when it ended), so nobody will renew or release it.
+func leftOverHere(owner string) bool {
+	host, _ := os.Hostname()
+	if !strings.HasPrefix(owner, fmt.Sprintf("%s:%d:", host, os.Getpid())) {
+		return false
+	}
+	_, ok := running.Load(owner)
+	return !ok
 }
 
 // deadLocalProcess reports whether a lease owner "host:pid:nonce" names a
@@ -233,7 +256,7 @@ func authFailure(a *store.Account, err error) string {
 
 // syncLeased syncs a mailbox whose lease is held; progress receives what
 // the run did, also when it fails halfway.
-func (s *Syncer) syncLeased(ctx context.Context, a *store.Account, progress *Progress) error {
+func (s *Syncer) syncLeased(ctx context.Context, a *store.Account, owner string, progress *Progress) error {
 	secret, err := s.Box.Open(a.Secret)
 	if err != nil {
 		return fmt.Errorf("account %s: %w", a.Handle, err)
@@ -261,7 +284,7 @@ func (s *Syncer) syncLeased(ctx context.Context, a *store.Account, progress *Pro
 	if err != nil {
 		return err
 	}
-	run, err := s.newRun(ctx, a, folders)
+	run, err := s.newRun(ctx, a, owner, folders)
 	if err != nil {
 		return err
 	}

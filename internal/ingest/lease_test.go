@@ -80,3 +80,36 @@ func TestLeaseTakenMidSyncFencesBatches(t *testing.T) {
 		}
 	})
 }
+
+// Two syncs of one mailbox in one process (a pushed sync and a queued
+// one share a Syncer) exclude each other like syncs of two processes.
+func TestOneSyncPerMailboxInOneProcess(t *testing.T) {
+	db := dbtest.Open(t, database.SQLite)
+	ctx := context.Background()
+	dove := dovecottest.Start(t, dovecottest.Options{})
+	if err := dove.Append(ctx, "user1", "INBOX", []byte("From: Jane Doe <jane.doe@acme-corp.com>\r\nTo: user1@ourco.example\r\n"+
+		"Subject: Hi\r\nMessage-ID: <one@acme-corp.com>\r\nDate: Mon, 04 May 2026 09:00:00 +0000\r\n\r\nHi\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	mb := ingesttest.New(t, db, dove)
+	s := mb.Syncer
+	inside, release := make(chan struct{}), make(chan struct{})
+	var once bool
+	s.OnProgress = func(p ingest.Progress) {
+		if !once {
+			once = true
+			close(inside)
+			<-release
+		}
+	}
+	first := make(chan error, 1)
+	go func() { first <- s.SyncAccount(ctx, mb.Account.ID) }()
+	<-inside
+	if err := s.SyncAccount(ctx, mb.Account.ID); !errors.Is(err, ingest.ErrBusy) {
+		t.Errorf("second sync of a mailbox being synced in the same process: %v, want busy", err)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+}

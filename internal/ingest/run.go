@@ -22,6 +22,7 @@ import (
 // run is one sync of one account: the settings it applies and its progress.
 type run struct {
 	s       *Syncer
+	owner   string // the sync's lease owner, checked by every batch
 	account *store.Account
 	rules   policy.Mailbox
 	dir     *store.Directory
@@ -40,7 +41,7 @@ type run struct {
 	sending bool
 }
 
-func (s *Syncer) newRun(ctx context.Context, a *store.Account, folders []*store.Folder) (*run, error) {
+func (s *Syncer) newRun(ctx context.Context, a *store.Account, owner string, folders []*store.Folder) (*run, error) {
 	// The settings as they are now, after pending rule changes were
 	// applied: a change made later is applied when the run ends.
 	a, err := s.Store.AccountByID(ctx, a.ID)
@@ -57,6 +58,7 @@ func (s *Syncer) newRun(ctx context.Context, a *store.Account, folders []*store.
 	}
 	r := &run{
 		s:        s,
+		owner:    owner,
 		dir:      dir,
 		account:  a,
 		rules:    mb,
@@ -160,7 +162,7 @@ func (r *run) apply(ctx context.Context, f *store.Folder, b provider.Batch, resu
 	ws := r.account.WorkspaceID
 	var removed, created, listed int
 	err := r.retry(ctx, func(tx *sql.Tx) error {
-		if err := store.FenceLease(ctx, tx, r.account.ChannelID, r.s.owner(), time.Now().Add(r.s.leaseTTL())); err != nil {
+		if err := store.FenceLease(ctx, tx, r.account.ChannelID, r.owner, time.Now().Add(r.s.leaseTTL())); err != nil {
 			return err
 		}
 		if b.Reset {
