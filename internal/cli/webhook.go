@@ -81,21 +81,10 @@ func webhookList(ctx context.Context, app *App, args []string) error {
 			if types == "" {
 				types = "all"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", w.ID, w.URL, types, w.Status, webhookWhy(w))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", w.ID, w.URL, types, w.Status, webhooks.Why(w))
 		}
 		return tw.Flush()
 	})
-}
-
-// webhookWhy says in words why a webhook is not delivering, if it is not.
-func webhookWhy(w *store.Webhook) string {
-	switch w.Status {
-	case "disabled":
-		return w.DisabledReason
-	case "failing":
-		return fmt.Sprintf("failing since %s (%d attempts): %s", w.FailingSince.Format("2006-01-02 15:04 UTC"), w.Attempts, w.LastError)
-	}
-	return ""
 }
 
 func webhookRemove(ctx context.Context, app *App, args []string) error {

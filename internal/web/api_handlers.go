@@ -281,27 +281,37 @@ func (s *server) apiMessage(w http.ResponseWriter, r *http.Request, m *store.Mem
 		html := string(safe)
 		out.HTML = &html
 	}
-	// Decisions name folders and rules of a mailbox: only its owner sees them.
+	if out.Why, err = s.whyHere(r.Context(), m, msg); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// whyHere reads, from the decision log, what became of a message in each
+// of the viewer's own mailboxes holding it. Decisions name folders and
+// rules of a mailbox: only its owner sees them.
+func (s *server) whyHere(ctx context.Context, m *store.Member, msg *store.StoredMessage) ([]whyJSON, error) {
+	out := []whyJSON{}
 	seen := map[string]bool{}
 	for _, h := range msg.Holders {
 		if h.MemberID != m.ID || seen[h.AccountID] {
 			continue
 		}
 		seen[h.AccountID] = true
-		decisions, err := s.cfg.Store.Decisions(r.Context(), h.AccountID, msg.Key)
+		decisions, err := s.cfg.Store.Decisions(ctx, h.AccountID, msg.Key)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, d := range decisions {
 			c := d.Contacts
 			if c == nil {
 				c = []store.ContactOutcome{}
 			}
-			out.Why = append(out.Why, whyJSON{AccountID: h.AccountID, Folder: d.Folder, Decision: d.Status,
+			out = append(out, whyJSON{AccountID: h.AccountID, Folder: d.Folder, Decision: d.Status,
 				Rule: d.Rule, Detail: d.Detail, Contacts: c})
 		}
 	}
-	return writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 // accountJSON is an account as `account list --json` prints it.

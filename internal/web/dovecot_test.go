@@ -87,7 +87,23 @@ func TestBrowserAddIMAPAccount(t *testing.T) {
 		t.Fatalf("a refused login saved an account: %d accounts", len(accounts))
 	}
 
-	fill(dovecottest.Password)
+	// Preview first: the real rules on the newest messages, nothing saved.
+	step(t, ctx, "fill the form again", chromedp.Navigate(ts.URL+"/settings/accounts"), chromedp.WaitVisible(chromedp.CSS("#add-account")),
+		chromedp.Click(chromedp.CSS(`input[name=preset][value=custom]`)), chromedp.WaitVisible(chromedp.CSS("#host")),
+		chromedp.SetValue(chromedp.CSS("#host"), imap.Host()), chromedp.SetValue(chromedp.CSS("#port"), strconv.Itoa(imap.Port())),
+		chromedp.SetValue(chromedp.CSS("#security"), "none"),
+		chromedp.SendKeys(chromedp.CSS("#username"), "user1"), chromedp.SendKeys(chromedp.CSS("#password"), dovecottest.Password),
+		chromedp.SendKeys(chromedp.CSS("#handle"), "user1@ours.test"))
+	step(t, ctx, "preview", chromedp.Click(chromedp.CSS("#preview-button")), chromedp.WaitVisible(chromedp.CSS("#preview")))
+	if text := eval[string](t, ctx, `document.getElementById("preview").innerText`); !strings.Contains(text, fmt.Sprintf("newest %d emails", n)) ||
+		!strings.Contains(text, fmt.Sprintf("%d would be imported", n)) || !strings.Contains(text, "Nothing was saved") {
+		t.Errorf("preview: %q", text)
+	}
+	screenshot(t, ctx, "settings-accounts-preview")
+	if accounts, _ := f.st.Accounts(context.Background(), f.ws.ID); len(accounts) != 3 {
+		t.Fatalf("a preview saved an account: %d accounts", len(accounts))
+	}
+	step(t, ctx, "connect after the preview", chromedp.Click(chromedp.CSS(`#add-account button.primary`)))
 	step(t, ctx, "land on the list", chromedp.WaitVisible(chromedp.CSS(`li.account`)))
 	status, err := pollAcrossNavigation(ctx, 30*time.Second,
 		`(() => { const s = [...document.querySelectorAll("li.account")].find(li => li.innerText.includes("user1@ours.test"));

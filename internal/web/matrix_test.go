@@ -155,7 +155,13 @@ func matrix(t *testing.T, f *fixture) map[string]matrixCase {
 		"POST /settings/blocklist/remove": {req: fixed("/settings/blocklist/remove", "entry=%40spam.test"), want: uiPost},
 		"GET /settings/workspace":         {req: fixed("/settings/workspace", ""), want: expect{303, 200, 403, 200, 403}},
 		"POST /settings/workspace":        {req: fixed("/settings/workspace", ""), want: expect{401, 303, 403, 303, 403}},
-		"GET /settings/audit":             {req: fixed("/settings/audit", ""), want: expect{303, 200, 403, 200, 403}},
+		"POST /settings/accounts/preview": {req: fixed("/settings/accounts/preview", "preset=other&host=imap.acme.test&port=143&security=none&username=x%40acme.test&password=p"), want: expect{401, 422, 422, 422, 422}},
+		"GET /settings/webhooks":          {req: fixed("/settings/webhooks", ""), want: expect{303, 200, 403, 200, 403}},
+		"POST /settings/webhooks":         {req: fixed("/settings/webhooks", "url=https%3A%2F%2F192.0.2.1%2Fh"), want: expect{401, 200, 403, 200, 403}},
+		"POST /settings/webhooks/{id}/remove": {req: func(t *testing.T, f *fixture) (string, string) {
+			return "/settings/webhooks/" + f.webhook(t) + "/remove", ""
+		}, want: expect{401, 404, 403, 303, 403}},
+		"GET /settings/audit": {req: fixed("/settings/audit", ""), want: expect{303, 200, 403, 200, 403}},
 		// OAuth applications are not configured in the fixture: the start
 		// says so; a callback without its state is refused.
 		"GET /oauth/{provider}/start":    {req: fixed("/oauth/google/start", ""), want: expect{303, 503, 503, 503, 503}},

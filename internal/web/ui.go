@@ -14,6 +14,7 @@ import (
 
 	"github.com/mailsync/mailsync/internal/accounts"
 	"github.com/mailsync/mailsync/internal/policy"
+	"github.com/mailsync/mailsync/internal/preview"
 	"github.com/mailsync/mailsync/internal/provider"
 	"github.com/mailsync/mailsync/internal/rules"
 	"github.com/mailsync/mailsync/internal/store"
@@ -45,6 +46,7 @@ func (s *server) routeUI() {
 	})
 	s.ui("GET /settings/accounts", s.uiAccounts)
 	s.ui("POST /settings/accounts", s.uiAddAccount)
+	s.ui("POST /settings/accounts/preview", s.uiPreviewAccount)
 	s.ui("GET /settings/accounts/status", s.uiAccountStatus)
 	s.ui("POST /settings/accounts/{id}/remove", s.uiRemoveAccount)
 	s.ui("POST /settings/accounts/{id}/pause", s.uiPauseAccount)
@@ -58,6 +60,9 @@ func (s *server) routeUI() {
 	s.ui("GET /settings/workspace", s.uiWorkspace)
 	s.ui("POST /settings/workspace", s.uiSaveWorkspace)
 	s.ui("GET /settings/audit", s.uiAudit)
+	s.ui("GET /settings/webhooks", s.uiWebhooks)
+	s.ui("POST /settings/webhooks", s.uiAddWebhook)
+	s.ui("POST /settings/webhooks/{id}/remove", s.uiRemoveWebhook)
 }
 
 // home is the login page for visitors and the People list for members.
@@ -265,6 +270,7 @@ type messageView struct {
 	Plain        string        // plain text body when there is no HTML
 	HeldImages   int
 	Files        []fileView
+	Why          []whyJSON // the viewer's own mailboxes only: "Why is this email here?"
 }
 
 // fileView is an attachment link in the thread view.
@@ -306,10 +312,19 @@ func (s *server) uiThread(w http.ResponseWriter, r *http.Request, sess *store.Se
 	tv := visibility.Thread(sess.Member.ID, t, msgs)
 	showImages := r.URL.Query().Get("images") == "show"
 	views := make([]messageView, 0, len(tv.Messages))
+	stored := make(map[string]*store.StoredMessage, len(msgs))
+	for _, m := range msgs {
+		stored[m.ID] = m
+	}
 	held := 0
 	for _, m := range tv.Messages {
 		v := toMessageView(m, showImages)
 		held += v.HeldImages
+		if sm := stored[m.ID]; sm != nil {
+			if v.Why, err = s.whyHere(r.Context(), sess.Member, sm); err != nil {
+				return err
+			}
+		}
 		views = append(views, v)
 	}
 	if showImages {
@@ -423,6 +438,10 @@ type accountForm struct {
 	Preset, Host, Security, Username, Handle string
 	Port                                     int
 	Open                                     bool // show the form unfolded
+	// After "Preview": what connecting would do, and the password typed,
+	// kept in the form so that "Connect" needs no retyping.
+	Preview  *preview.Result
+	Password string
 }
 
 func (s *server) renderAccounts(w http.ResponseWriter, r *http.Request, sess *store.Session, status int, form accountForm, formErr string) error {
@@ -447,7 +466,8 @@ func (s *server) uiAccounts(w http.ResponseWriter, r *http.Request, sess *store.
 	return s.renderAccounts(w, r, sess, http.StatusOK, accountForm{Open: r.URL.Query().Get("add") == "1"}, "")
 }
 
-func (s *server) uiAddAccount(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+// postedAccountForm reads the Add account form; a preset fills the server.
+func postedAccountForm(r *http.Request) accountForm {
 	form := accountForm{Preset: r.PostFormValue("preset"), Host: r.PostFormValue("host"), Security: r.PostFormValue("security"),
 		Username: r.PostFormValue("username"), Handle: r.PostFormValue("handle"), Open: true}
 	form.Port, _ = strconv.Atoi(r.PostFormValue("port"))
@@ -456,6 +476,29 @@ func (s *server) uiAddAccount(w http.ResponseWriter, r *http.Request, sess *stor
 			form.Host, form.Port, form.Security = p.Host, p.Port, p.Security
 		}
 	}
+	return form
+}
+
+// uiPreviewAccount is the Add account form's "Preview": what connecting
+// would import, skip and create, shown above "Connect". Nothing is stored.
+func (s *server) uiPreviewAccount(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	form := postedAccountForm(r)
+	res, err := s.previewIMAP(r.Context(), sess.Member, accounts.IMAP{Host: form.Host, Port: form.Port,
+		Security: form.Security, Username: form.Username, Password: r.PostFormValue("password"), Handle: form.Handle}, 0)
+	if err != nil {
+		status, msg := statusOf(err)
+		if status == http.StatusInternalServerError {
+			return err
+		}
+		return s.renderAccounts(w, r, sess, status, form, msg)
+	}
+	form.Preview, form.Password = res, r.PostFormValue("password")
+	w.Header().Set("Cache-Control", "no-store") // the page holds the password typed
+	return s.renderAccounts(w, r, sess, http.StatusOK, form, "")
+}
+
+func (s *server) uiAddAccount(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	form := postedAccountForm(r)
 	a, err := s.addIMAPAccount(r.Context(), sess.Member, accounts.IMAP{Host: form.Host, Port: form.Port,
 		Security: form.Security, Username: form.Username, Password: r.PostFormValue("password"), Handle: form.Handle})
 	if err != nil {
@@ -545,10 +588,33 @@ func (s *server) renderMailbox(w http.ResponseWriter, r *http.Request, sess *sto
 	if err != nil {
 		return fmt.Errorf("folders of %s: %w", a.ID, err)
 	}
-	s.render(w, r, status, "mailbox", page{Title: "Emails · " + a.Handle, Nav: "settings", Sub: "emails",
-		Data: map[string]any{"Account": toAccountRow(a), "Accounts": rows, "Levels": visibility.Levels,
-			"Saved": msg, "Error": formErr, "AutoCreateOn": a.AutoCreate != policy.AutoCreateNone,
-			"Folders": folderRows(known, a.Folders), "PickFolders": len(a.Folders) > 0}})
+	data := map[string]any{"Account": toAccountRow(a), "Accounts": rows, "Levels": visibility.Levels,
+		"Saved": msg, "Error": formErr, "AutoCreateOn": a.AutoCreate != policy.AutoCreateNone,
+		"Folders": folderRows(known, a.Folders), "PickFolders": len(a.Folders) > 0}
+	if err := s.whyNot(r, a, data); err != nil {
+		return err
+	}
+	s.render(w, r, status, "mailbox", page{Title: "Emails · " + a.Handle, Nav: "settings", Sub: "emails", Data: data})
+	return nil
+}
+
+// whyNot answers "why not?" for the Message-ID in ?why=: what the
+// decision log says of it in this mailbox, or that no synced folder holds it.
+func (s *server) whyNot(r *http.Request, a *store.Account, data map[string]any) error {
+	raw := strings.TrimSpace(r.URL.Query().Get("why"))
+	key := strings.TrimSuffix(strings.TrimPrefix(raw, "<"), ">")
+	if key == "" {
+		return nil
+	}
+	decisions, err := s.cfg.Store.Decisions(r.Context(), a.ID, key)
+	if err != nil {
+		return err
+	}
+	rows := make([]whyJSON, 0, len(decisions))
+	for _, d := range decisions {
+		rows = append(rows, whyJSON{AccountID: a.ID, Folder: d.Folder, Decision: d.Status, Rule: d.Rule, Detail: d.Detail, Contacts: d.Contacts})
+	}
+	data["WhyID"], data["Why"], data["WhyAsked"] = key, rows, true
 	return nil
 }
 

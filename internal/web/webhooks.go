@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/mailsync/mailsync/internal/store"
@@ -62,5 +63,61 @@ func (s *server) apiDeleteWebhook(w http.ResponseWriter, r *http.Request, m *sto
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// webhookRow is a webhook ready to show, with why it is not delivering.
+type webhookRow struct {
+	*store.Webhook
+	Why string
+}
+
+func (s *server) renderWebhooks(w http.ResponseWriter, r *http.Request, sess *store.Session, status int, data map[string]any) error {
+	if !isAdmin(sess.Member) {
+		return errorf(http.StatusForbidden, "Only admins manage webhooks.")
+	}
+	hooks, err := s.cfg.Store.Webhooks(r.Context(), sess.Member.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	rows := make([]webhookRow, 0, len(hooks))
+	for _, h := range hooks {
+		rows = append(rows, webhookRow{h, webhooks.Why(h)})
+	}
+	data["Hooks"], data["Types"] = rows, store.EventTypes
+	s.render(w, r, status, "webhooks", page{Title: "Webhooks", Nav: "settings", Sub: "webhooks", Data: data})
+	return nil
+}
+
+// uiWebhooks is Settings > Webhooks (admins).
+func (s *server) uiWebhooks(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	return s.renderWebhooks(w, r, sess, http.StatusOK, map[string]any{})
+}
+
+func (s *server) uiAddWebhook(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	if err := r.ParseForm(); err != nil {
+		return errorf(http.StatusBadRequest, "Bad form.")
+	}
+	in := newWebhook{URL: r.PostFormValue("url"), Types: r.PostForm["type"]}
+	_, secret, err := s.addWebhook(r.Context(), sess.Member, in)
+	var he *httpError
+	if errors.As(err, &he) && he.status == http.StatusBadRequest {
+		return s.renderWebhooks(w, r, sess, http.StatusBadRequest, map[string]any{"URL": in.URL, "Error": he.msg})
+	}
+	if err != nil {
+		return err
+	}
+	// The secret is shown once, on this answer, never again.
+	return s.renderWebhooks(w, r, sess, http.StatusOK, map[string]any{"Secret": secret})
+}
+
+func (s *server) uiRemoveWebhook(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	if !isAdmin(sess.Member) {
+		return errorf(http.StatusForbidden, "Only admins manage webhooks.")
+	}
+	if err := s.cfg.Store.DeleteWebhook(r.Context(), sess.Member.WorkspaceID, r.PathValue("id")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/settings/webhooks", http.StatusSeeOther)
 	return nil
 }

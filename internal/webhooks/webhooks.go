@@ -240,3 +240,15 @@ func (d *Dispatcher) failed(ctx context.Context, w *store.Webhook, cause error) 
 	}
 	return d.Store.WebhookFailed(ctx, w.ID, cause.Error(), since, now.Add(wait), reason)
 }
+
+// Why says in words why a webhook is not delivering, or "" when it is.
+func Why(w *store.Webhook) string {
+	switch w.Status {
+	case "disabled":
+		return w.DisabledReason
+	case "failing":
+		return fmt.Sprintf("failing since %s (%d attempts, next %s): %s", w.FailingSince.UTC().Format("2006-01-02 15:04 UTC"),
+			w.Attempts, w.NextAttempt.UTC().Format("15:04:05 UTC"), w.LastError)
+	}
+	return ""
+}
