@@ -6,6 +6,7 @@ package dovecottest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -43,6 +44,9 @@ type Options struct {
 	// sessions at once (one imap process each); 0 keeps its defaults
 	// (about 1,000 processes). For benchmarks of many watched mailboxes.
 	Connections int
+	// Password replaces Password for every user (tests that look for the
+	// password in logs need one that no other text contains).
+	Password string
 }
 
 // Server is one running Dovecot instance.
@@ -53,8 +57,10 @@ type Server struct {
 	tlsPort int
 	users   []string
 	conns   int
-	certs   *x509.CertPool
-	account account
+	// password is every user's.
+	password string
+	certs    *x509.CertPool
+	account  account
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -103,7 +109,8 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dovecot dir: %w", err)
 	}
-	s := &Server{dir: dir, conf: filepath.Join(dir, "dovecot.conf"), users: users, conns: opts.Connections, account: acct}
+	s := &Server{dir: dir, conf: filepath.Join(dir, "dovecot.conf"), users: users, conns: opts.Connections, account: acct,
+		password: cmp.Or(opts.Password, Password)}
 	if err := s.prepare(opts); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -129,7 +136,7 @@ func (s *Server) prepare(opts Options) error {
 	}
 	var passwd strings.Builder
 	for _, u := range s.users {
-		fmt.Fprintf(&passwd, "%s:{PLAIN}%s::::::\n", u, Password)
+		fmt.Fprintf(&passwd, "%s:{PLAIN}%s::::::\n", u, s.password)
 	}
 	if err := os.WriteFile(filepath.Join(s.dir, "passwd"), []byte(passwd.String()), 0o644); err != nil {
 		return fmt.Errorf("dovecot passwd: %w", err)
@@ -271,7 +278,7 @@ func (s *Server) Port() int { return s.port }
 func (s *Server) TLSPort() int { return s.tlsPort }
 
 // Password returns the password of user.
-func (s *Server) Password(user string) string { return Password }
+func (s *Server) Password(user string) string { return s.password }
 
 // Dir is the server's directory; its log is Dir()/dovecot.log.
 func (s *Server) Dir() string { return s.dir }

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -87,4 +89,38 @@ func TestSessions(t *testing.T) {
 			t.Error("the revoked token is still listed")
 		}
 	})
+}
+
+// TestLoginLogsNoSecrets logs in wrongly then rightly, with the server
+// logging at debug level: neither password, nor the session cookie, nor
+// an API token appears in the log.
+func TestLoginLogsNoSecrets(t *testing.T) {
+	f := newFixture(t, dbtest.Open(t, database.SQLite))
+	var logs bytes.Buffer
+	f.srv.log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ts := httptest.NewServer(f.srv)
+	defer ts.Close()
+	b := newBrowser(t, ts.URL)
+	_, page := b.do("GET", "/login", nil)
+	const wrong = "Wrong-Login-Pw-3e8f"
+	if resp, _ := b.do("POST", "/login", url.Values{"csrf": {csrfOf(t, page)}, "email": {f.bob.Email}, "password": {wrong}}); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("wrong password: %d", resp.StatusCode)
+	}
+	b.login(f.bob.Email)
+	if code, _ := f.call(t, "bob", "GET", "/api/v1/people", ""); code != http.StatusOK {
+		t.Fatal(code)
+	}
+	u, _ := url.Parse(ts.URL)
+	secrets := []string{wrong, password, f.tokens["bob"]}
+	for _, c := range b.c.Jar.Cookies(u) {
+		secrets = append(secrets, c.Value)
+	}
+	if !strings.Contains(logs.String(), "failed login") {
+		t.Fatalf("the failed login was not logged:\n%s", logs.String())
+	}
+	for _, s := range secrets {
+		if s != "" && strings.Contains(logs.String(), s) {
+			t.Errorf("the log holds a secret %q", s)
+		}
+	}
 }
