@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -192,12 +193,12 @@ func waitItems(t *testing.T, db *database.DB, n int) {
 	}
 }
 
-// TestSQLiteDiskFullSurvived imports into a SQLite file on a tmpfs too
-// small for the mailbox: the sync fails saying the disk is full, and once
+// TestSQLiteDiskFullSurvived imports into a SQLite file on a tmpfs shrunk
+// to leave too little room for the mailbox: the sync fails saying the disk is full, and once
 // there is room the next sync completes it exactly as an uninterrupted
 // import would.
 func TestSQLiteDiskFullSurvived(t *testing.T) {
-	dir := smallDisk(t, "1m")
+	dir := smallDisk(t, "64m")
 	dove := faultDovecot(t)
 	refDB := dbtest.Open(t, database.SQLite)
 	syncUntilDone(t, ingesttest.New(t, refDB, dove), 1)
@@ -209,6 +210,9 @@ func TestSQLiteDiskFullSurvived(t *testing.T) {
 	}
 	defer db.Close()
 	mb := ingesttest.New(t, db, dove)
+	// Room for the empty database as it is now (its schema grows with
+	// every migration), and 256 KiB more: far less than the mailbox needs.
+	resize(t, dir, usedBytes(t, dir)+256<<10)
 	err = mb.Syncer.SyncAccount(context.Background(), mb.Account.ID)
 	if err == nil || !strings.Contains(err.Error(), "full") {
 		t.Fatalf("sync on a full disk: %v, want an error saying so", err)
@@ -217,12 +221,29 @@ func TestSQLiteDiskFullSurvived(t *testing.T) {
 	// the error above is what the operator sees, in the log and from
 	// `sync --once`.
 	t.Logf("sync on a full disk: %v", err)
-	if out, err := exec.Command("mount", "-o", "remount,size=64m", dir).CombinedOutput(); err != nil {
-		t.Fatalf("grow the tmpfs: %v\n%s", err, out)
-	}
+	resize(t, dir, 64<<20)
 	syncUntilDone(t, mb, 2)
 	same(t, want, snapshot(t, db))
 	reconcileClean(t, mb)
+}
+
+// usedBytes returns the bytes in use on the file system holding dir.
+func usedBytes(t *testing.T, dir string) int64 {
+	t.Helper()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	return int64(st.Blocks-st.Bfree) * st.Bsize
+}
+
+// resize sets the size of the tmpfs mounted on dir.
+func resize(t *testing.T, dir string, size int64) {
+	t.Helper()
+	opt := "remount,size=" + strconv.FormatInt(size/1024+1, 10) + "k"
+	if out, err := exec.Command("mount", "-o", opt, dir).CombinedOutput(); err != nil {
+		t.Fatalf("resize the tmpfs: %v\n%s", err, out)
+	}
 }
 
 // smallDisk mounts a tmpfs of the given size on a new directory, unmounted
