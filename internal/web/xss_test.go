@@ -40,7 +40,8 @@ var xssPayloads = []string{
 }
 
 // TestBrowserXSSCorpus stores every payload as a subject, a sender's
-// name, a body (text and HTML), an attachment name and a person's name,
+// name, a body (text and HTML), an attachment name, a person's name and
+// the rule and detail of "Why is this email here?",
 // opens every page that shows them in headless Chromium, and checks that
 // no script ran and no request reached the remote host until the reader
 // clicked Show images.
@@ -77,6 +78,10 @@ func TestBrowserXSSCorpus(t *testing.T) {
 			Participants: []store.NewParticipant{{Role: "from", Email: "pat@acme.test", Name: p},
 				{Role: "to", Email: f.carol.Email, Name: p}}}
 		id := f.deliver(t, acct, m)[m.Key]
+		// The payload as the rule and detail "Why is this email here?" shows.
+		if _, err := f.st.DB.ExecContext(bg, `UPDATE folder_items SET rule = $1, detail = $1 WHERE message_key = $2`, p, m.Key); err != nil {
+			t.Fatal(err)
+		}
 		msg, err := f.st.Message(bg, f.ws.ID, id)
 		if err != nil {
 			t.Fatal(err)
@@ -92,15 +97,21 @@ func TestBrowserXSSCorpus(t *testing.T) {
 	ts := httptest.NewServer(f.srv)
 	defer ts.Close()
 	loginAs(t, ctx, ts.URL, f.carol.Email, false)
+	whys := 0
 	for _, page := range pages {
-		step(t, ctx, "open "+page, chromedp.Navigate(ts.URL+page), chromedp.WaitVisible(chromedp.CSS("main")),
-			chromedp.Sleep(100*time.Millisecond))
+		step(t, ctx, "open "+page, chromedp.Navigate(ts.URL+page), chromedp.WaitVisible(chromedp.CSS("main")))
+		// Open every "Why is this email here?" so its details render.
+		whys += eval[int](t, ctx, `document.querySelectorAll("details.why").forEach(d => d.open = true), document.querySelectorAll("details.why").length`)
+		step(t, ctx, "let "+page+" settle", chromedp.Sleep(100*time.Millisecond))
 		if got := eval[string](t, ctx, `String(window.__pwned)`); got != "undefined" {
 			t.Errorf("%s: a payload ran: window.__pwned = %s", page, got)
 		}
 		if got := eval[string](t, ctx, `location.origin`); got != ts.URL {
 			t.Fatalf("%s: the page navigated away to %s", page, got)
 		}
+	}
+	if whys == 0 {
+		t.Error("no thread showed its why details: the corpus did not go through them")
 	}
 	if n := hits.Load(); n != 0 {
 		mu.Lock()
