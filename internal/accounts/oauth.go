@@ -36,35 +36,13 @@ type OAuthResult struct {
 // how a mailbox in failed_auth is reconnected. A refused grant is a
 // *LoginError and nothing is saved.
 func (ad Adder) AddOAuth(ctx context.Context, c connect.Connector, m *store.Member, in OAuth) (*OAuthResult, error) {
-	app, ok := c.OAuth.App(in.Provider)
-	if !ok || in.Provider == "google" {
-		return nil, inputf("provider must be gmail or microsoft, not %q", in.Provider)
-	}
-	if strings.TrimSpace(in.Token.RefreshToken) == "" {
-		return nil, inputf("the refresh token is empty")
-	}
-	if in.Handle != "" && !looksLikeEmail(in.Handle) {
-		return nil, inputf("%q is not an email address", in.Handle)
-	}
 	checkCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	candidate := &store.Account{Provider: in.Provider, Handle: in.Handle}
-	mb, err := c.ConnectAPI(checkCtx, candidate, in.Token.Encode())
+	mb, handle, aliases, err := DialOAuth(checkCtx, c, in)
 	if err != nil {
-		return nil, grantError(app, err)
+		return nil, err
 	}
 	defer mb.Close()
-	address, aliases, err := mb.Identity(checkCtx)
-	if err != nil {
-		return nil, grantError(app, err)
-	}
-	handle := strings.ToLower(strings.TrimSpace(in.Handle))
-	if handle == "" {
-		handle = address
-	}
-	if !looksLikeEmail(handle) {
-		return nil, &LoginError{fmt.Sprintf("%s gave no usable address for this mailbox (%q): pass --handle. Nothing was saved.", app.Label(), address)}
-	}
 	secret := ad.Box.Seal(mb.Secret())
 	existing, err := ad.Store.AccountByHandle(ctx, m.WorkspaceID, in.Provider, handle)
 	switch {
@@ -105,4 +83,39 @@ func grantError(app oauth.App, err error) error {
 		return &LoginError{fmt.Sprintf("cannot reach %s: %v. Nothing was saved.", app.Label(), err)}
 	}
 	return &LoginError{fmt.Sprintf("could not check the %s grant: %v. Nothing was saved.", app.Label(), err)}
+}
+
+// DialOAuth connects to a Gmail or Microsoft 365 mailbox that is not
+// saved, with a refresh token, and returns it with its address (the
+// handle given, or the profile's) and aliases. A refused grant is a
+// *LoginError that says what to do. Nothing is stored.
+func DialOAuth(ctx context.Context, c connect.Connector, in OAuth) (connect.APIMailbox, string, []string, error) {
+	app, ok := c.OAuth.App(in.Provider)
+	if !ok || in.Provider == "google" {
+		return nil, "", nil, inputf("provider must be gmail or microsoft, not %q", in.Provider)
+	}
+	if strings.TrimSpace(in.Token.RefreshToken) == "" {
+		return nil, "", nil, inputf("the refresh token is empty")
+	}
+	if in.Handle != "" && !looksLikeEmail(in.Handle) {
+		return nil, "", nil, inputf("%q is not an email address", in.Handle)
+	}
+	mb, err := c.ConnectAPI(ctx, &store.Account{Provider: in.Provider, Handle: in.Handle}, in.Token.Encode())
+	if err != nil {
+		return nil, "", nil, grantError(app, err)
+	}
+	address, aliases, err := mb.Identity(ctx)
+	if err != nil {
+		mb.Close()
+		return nil, "", nil, grantError(app, err)
+	}
+	handle := strings.ToLower(strings.TrimSpace(in.Handle))
+	if handle == "" {
+		handle = address
+	}
+	if !looksLikeEmail(handle) {
+		mb.Close()
+		return nil, "", nil, &LoginError{fmt.Sprintf("%s gave no usable address for this mailbox (%q): pass --handle. Nothing was saved.", app.Label(), address)}
+	}
+	return mb, handle, aliases, nil
 }

@@ -36,10 +36,16 @@ func runAccount(ctx context.Context, app *App, args []string) error {
 		}
 		return usagef("unknown provider %q: imap, gmail or microsoft", args[1])
 	case "preview":
-		if len(args) < 2 || args[1] != "imap" {
-			return usagef("usage: mailsync account preview imap --member E … [--limit N] (Gmail and Microsoft 365 previews are not available yet)")
+		if len(args) < 2 {
+			return usagef("usage: mailsync account preview imap|gmail|microsoft --member E … [--limit N]")
 		}
-		return accountPreviewIMAP(ctx, app, args[2:])
+		switch args[1] {
+		case "imap":
+			return accountPreviewIMAP(ctx, app, args[2:])
+		case oauth.Google, oauth.Microsoft:
+			return accountPreviewOAuth(ctx, app, args[1], args[2:])
+		}
+		return usagef("unknown provider %q: imap, gmail or microsoft", args[1])
 	case "set":
 		return accountSet(ctx, app, args[1:])
 	case "list":

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 
 	"github.com/mailsync/mailsync/internal/accounts"
@@ -15,24 +16,14 @@ import (
 // through the browser flow instead.
 func accountAddOAuth(ctx context.Context, app *App, providerName string, args []string) error {
 	fs := app.flagSet("account add " + providerName)
-	memberEmail := fs.String("member", "", "owner's member email")
-	tokenFile := fs.String("refresh-token-file", "", "file holding the OAuth refresh token")
-	tokenEnv := fs.String("refresh-token-env", "", "environment variable holding the OAuth refresh token")
-	handle := fs.String("handle", "", "mailbox address (default: the address of the provider's profile)")
+	memberEmail, read := app.oauthFlags(fs, providerName)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	if *tokenFile == "" && *tokenEnv == "" {
-		return usagef("a refresh token is required: --refresh-token-file FILE or --refresh-token-env VAR")
-	}
-	if *tokenFile != "" && *tokenEnv != "" {
-		return usagef("give --refresh-token-file or --refresh-token-env, not both")
-	}
-	refresh, err := app.readSecret(*tokenFile, *tokenEnv)
+	in, err := read()
 	if err != nil {
 		return err
 	}
-	in := accounts.OAuth{Provider: providerName, Token: oauth.Token{RefreshToken: refresh}, Handle: *handle}
 	return app.withMember(ctx, *memberEmail, func(st *store.Store, _ *store.Workspace, m *store.Member) error {
 		box, err := app.box(st.DB)
 		if err != nil {
@@ -54,4 +45,26 @@ func accountAddOAuth(ctx context.Context, app *App, providerName string, args []
 		app.audit(ctx, st, a.WorkspaceID, action, a.ID, map[string]any{"handle": a.Handle, "provider": a.Provider, "owner": m.Email})
 		return app.printID(res.Account.ID, what)
 	})
+}
+
+// oauthFlags defines the flags of a Gmail or Microsoft 365 mailbox
+// (account add and account preview); read reads them after parsing.
+func (app *App) oauthFlags(fs *flag.FlagSet, providerName string) (memberEmail *string, read func() (accounts.OAuth, error)) {
+	memberEmail = fs.String("member", "", "owner's member email")
+	tokenFile := fs.String("refresh-token-file", "", "file holding the OAuth refresh token")
+	tokenEnv := fs.String("refresh-token-env", "", "environment variable holding the OAuth refresh token")
+	handle := fs.String("handle", "", "mailbox address (default: the address of the provider's profile)")
+	return memberEmail, func() (accounts.OAuth, error) {
+		if *tokenFile == "" && *tokenEnv == "" {
+			return accounts.OAuth{}, usagef("a refresh token is required: --refresh-token-file FILE or --refresh-token-env VAR")
+		}
+		if *tokenFile != "" && *tokenEnv != "" {
+			return accounts.OAuth{}, usagef("give --refresh-token-file or --refresh-token-env, not both")
+		}
+		refresh, err := app.readSecret(*tokenFile, *tokenEnv)
+		if err != nil {
+			return accounts.OAuth{}, err
+		}
+		return accounts.OAuth{Provider: providerName, Token: oauth.Token{RefreshToken: refresh}, Handle: *handle}, nil
+	}
 }

@@ -92,6 +92,8 @@ func commands() []command {
 			{"add gmail", "", "add a Gmail mailbox with an OAuth refresh token"},
 			{"add microsoft", "", "add a Microsoft 365 mailbox with an OAuth refresh token"},
 			{"preview imap", "", "what connecting an IMAP mailbox would import, skip and create, storing nothing"},
+			{"preview gmail", "", "the same for a Gmail mailbox, from a refresh token"},
+			{"preview microsoft", "", "the same for a Microsoft 365 mailbox, from a refresh token"},
 			{"set", "ID", "change a mailbox's sharing level, folders, exclusions and auto-creation"},
 			{"list", "", "mailboxes with their status and counts"},
 			{"remove", "ID", "remove a mailbox and the mail only it holds"},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/mailsync/mailsync/internal/accounts"
 	"github.com/mailsync/mailsync/internal/preview"
 	"github.com/mailsync/mailsync/internal/store"
 )
@@ -41,6 +42,43 @@ func accountPreviewIMAP(ctx context.Context, app *App, args []string) error {
 			return app.printJSON(res)
 		}
 		printPreview(app, in.Handle, res)
+		return nil
+	})
+}
+
+// accountPreviewOAuth previews a Gmail or Microsoft 365 mailbox from a
+// refresh token, storing nothing (not even a rotated token).
+func accountPreviewOAuth(ctx context.Context, app *App, providerName string, args []string) error {
+	fs := app.flagSet("account preview " + providerName)
+	memberEmail, read := app.oauthFlags(fs, providerName)
+	limit := fs.Int("limit", preview.DefaultLimit, "how many of the newest messages to read")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	in, err := read()
+	if err != nil {
+		return err
+	}
+	if *limit < 1 {
+		return usagef("--limit must be at least 1")
+	}
+	return app.withMember(ctx, *memberEmail, func(st *store.Store, ws *store.Workspace, m *store.Member) error {
+		c := app.connectorFor(st, nil) // no box: a rotated token is not stored
+		c.Store = nil
+		mb, handle, aliases, err := accounts.DialOAuth(ctx, c, in)
+		if err != nil {
+			return err
+		}
+		defer mb.Close()
+		a := &store.Account{WorkspaceID: ws.ID, MemberID: m.ID, Provider: providerName, Handle: handle, Aliases: aliases}
+		res, err := preview.ForMailbox(ctx, st, mb, a, *limit)
+		if err != nil {
+			return err
+		}
+		if app.json {
+			return app.printJSON(res)
+		}
+		printPreview(app, handle, res)
 		return nil
 	})
 }

@@ -79,3 +79,40 @@ func TestAccountPreviewStoresNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestAccountPreviewOAuth previews Gmail and Microsoft 365 mailboxes
+// through the fakes of their APIs: the same rules, nothing stored.
+func TestAccountPreviewOAuth(t *testing.T) {
+	for _, provider := range []string{"gmail", "microsoft"} {
+		t.Run(provider, func(t *testing.T) {
+			e := newCLIEnv(t, database.SQLite)
+			auth, mbox := oauthEnv(t, e, provider)
+			day := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
+			mbox.deliver("sent", rawMail("q1@ourco.example", "User One <user1@ourco.example>",
+				"Jane Doe <jane.doe@acme-corp.com>", "Quote for Q3", "", day))
+			mbox.deliver("inbox", rawMail("a1@acme-corp.com", "Jane Doe <jane.doe@acme-corp.com>",
+				"user1@ourco.example", "Re: Quote for Q3", "q1@ourco.example", day.Add(time.Hour)))
+			mbox.deliver("inbox", rawMail("n1@news.example", "News <newsletter@news.example>",
+				"user1@ourco.example", "Weekly digest", "", day.Add(2*time.Hour)))
+			e.ok(nil, "member", "add", "--email", "user1@ourco.example", "--name", "User One")
+			var res preview.Result
+			e.ok(&res, "account", "preview", provider, "--member", "user1@ourco.example",
+				"--refresh-token-file", writeFile(t, auth.Grant()), "--json")
+			got := fmt.Sprintf("%d %d %v %v %v", res.Listed, res.WouldImport, res.WouldSkip, res.WouldCreate.People, res.WouldCreate.Companies)
+			if want := "3 2 map[group-sender:1] [{jane.doe@acme-corp.com Jane Doe}] [{acme-corp.com Acme Corp}]"; got != want {
+				t.Fatalf("preview\n got %s\nwant %s", got, want)
+			}
+			var rows []any
+			e.ok(&rows, "account", "list", "--json")
+			var feed struct{ Events []any }
+			e.ok(&feed, "events", "list", "--json")
+			if len(rows) != 0 || len(feed.Events) != 0 {
+				t.Fatalf("preview stored %d accounts, %d events", len(rows), len(feed.Events))
+			}
+			if code, _, errOut := e.run("account", "preview", provider, "--member", "user1@ourco.example",
+				"--refresh-token-file", writeFile(t, "rt-never-issued")); code == 0 || !strings.Contains(errOut, "revoked or has expired") {
+				t.Fatalf("invalid grant: exit %d %s", code, errOut)
+			}
+		})
+	}
+}

@@ -215,6 +215,17 @@ const (
 // workspace, owner, handle and aliases set), and previews its newest limit
 // messages with a new mailbox's settings and the workspace's rules.
 func ForAccount(ctx context.Context, st *store.Store, connect ingest.ConnectFunc, a *store.Account, secret string, limit int) (*Result, error) {
+	mb, err := accounts.Dial(ctx, connect, a, secret)
+	if err != nil {
+		return nil, err
+	}
+	defer mb.Close()
+	return ForMailbox(ctx, st, mb, a, limit)
+}
+
+// ForMailbox previews a connected mailbox that is not saved (a names its
+// workspace, owner, handle and aliases).
+func ForMailbox(ctx context.Context, st *store.Store, mb provider.Mailbox, a *store.Account, limit int) (*Result, error) {
 	a.AutoCreate, a.ExcludeGroup, a.ExcludePersonal = newAutoCreate, newExcludeGroup, newExcludePersonal
 	mbRules, err := rules.MailboxRules(ctx, st, a)
 	if err != nil {
@@ -224,10 +235,5 @@ func ForAccount(ctx context.Context, st *store.Store, connect ingest.ConnectFunc
 	if err != nil {
 		return nil, err
 	}
-	mb, err := accounts.Dial(ctx, connect, a, secret)
-	if err != nil {
-		return nil, err
-	}
-	defer mb.Close()
 	return Run(ctx, mb, mbRules, dir, existing, limit)
 }
