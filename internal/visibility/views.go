@@ -203,6 +203,17 @@ type AccountView struct {
 	ExcludeGroup    bool         `json:"excludeGroup"`
 	ExcludePersonal bool         `json:"excludePersonal"`
 	Folders         []string     `json:"folders"`
+	// SMTP is how an IMAP mailbox sends (the defaults filled in); nil
+	// for Gmail and Microsoft mailboxes, which send through their APIs.
+	SMTP *SMTPView `json:"smtp"`
+}
+
+// SMTPView is an IMAP mailbox's submission server (never its password).
+type SMTPView struct {
+	Host     string `json:"host"`
+	Port     int    `json:"port"`
+	Security string `json:"security"`
+	Username string `json:"username"`
 }
 
 func Account(a *store.Account) AccountView {
@@ -212,6 +223,10 @@ func Account(a *store.Account) AccountView {
 		ExcludeGroup: a.ExcludeGroup, ExcludePersonal: a.ExcludePersonal, Folders: a.Folders}
 	if out.Aliases == nil {
 		out.Aliases = []string{}
+	}
+	if a.Provider == "imap" {
+		s := a.EffectiveSMTP()
+		out.SMTP = &SMTPView{Host: s.Host, Port: s.Port, Security: s.Security, Username: s.Username}
 	}
 	if out.Folders == nil {
 		out.Folders = []string{}

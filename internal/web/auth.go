@@ -50,7 +50,11 @@ type uiHandler func(w http.ResponseWriter, r *http.Request, sess *store.Session)
 // ui registers a UI route that needs a login; GET without one redirects
 // to the login page, and every other method must carry the session's
 // CSRF token in the form field "csrf".
-func (s *server) ui(pattern string, h uiHandler) {
+func (s *server) ui(pattern string, h uiHandler) { s.uiLimit(pattern, 1<<20, h) }
+
+// uiLimit is ui with its own bound on the request body (a form with
+// attachments needs more than the default 1 MiB).
+func (s *server) uiLimit(pattern string, maxBody int64, h uiHandler) {
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess, err := s.session(r)
 		if err != nil {
@@ -66,7 +70,7 @@ func (s *server) ui(pattern string, h uiHandler) {
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 			if !sameToken(r.PostFormValue("csrf"), sess.CSRFToken) {
 				http.Error(w, "This form has expired or did not come from mailsync: reload the page and try again.", http.StatusForbidden)
 				return

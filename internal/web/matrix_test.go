@@ -202,8 +202,12 @@ func matrix(t *testing.T, f *fixture) map[string]matrixCase {
 		// The fixture's mailbox has no reachable SMTP server: 502 means
 		// the caller got past authorization and the send failed.
 		"POST /api/v1/accounts/{id}/messages": {req: fixed(acct+"/messages", `{"to":["pat@acme.test"],"text":"hi"}`), want: expect{401, 404, 403, 403, 502}},
-		"POST /api/v1/accounts/{id}/pause":    {req: fixed(acct+"/pause", ""), want: expect{401, 404, 403, 200, 200}},
-		"POST /api/v1/accounts/{id}/resume":   {req: fixed(acct+"/resume", ""), want: expect{401, 404, 403, 200, 200}},
+		"GET /compose":                        {req: fixed("/compose?to=pat%40acme.test", ""), want: uiList},
+		"POST /compose": {req: func(t *testing.T, f *fixture) (string, string) {
+			return "/compose", url.Values{"account": {f.acctB.ID}, "to": {"pat@acme.test"}, "subject": {"hi"}, "text": {"hi"}}.Encode()
+		}, want: expect{401, 404, 403, 403, 502}},
+		"POST /api/v1/accounts/{id}/pause":  {req: fixed(acct+"/pause", ""), want: expect{401, 404, 403, 200, 200}},
+		"POST /api/v1/accounts/{id}/resume": {req: fixed(acct+"/resume", ""), want: expect{401, 404, 403, 200, 200}},
 		// Reconciling dials the mailbox, whose fixture password the fake
 		// server refuses: 502 means the caller got past authorization.
 		"GET /api/v1/accounts/{id}/reconcile":  {req: fixed(acct+"/reconcile", ""), want: expect{401, 404, 403, 502, 502}},

@@ -337,7 +337,9 @@ func schemas() obj {
 				"description": "paused: an owner or an admin paused its sync; resuming shows the last sync's outcome again"},
 			"lastError":    obj{"type": "string", "description": "why the last sync failed, in words"},
 			"lastSyncedAt": obj{"type": "string", "format": "date-time", "nullable": true},
-			"counts":       counts, "visibility": obj{"type": "string", "enum": []string{"metadata", "subject", "everything"}},
+			"smtp": obj{"type": "object", "nullable": true, "description": "an IMAP mailbox's SMTP server (defaults filled in); null for Gmail and Microsoft",
+				"properties": obj{"host": str(), "port": obj{"type": "integer"}, "security": obj{"type": "string", "enum": []string{"tls", "starttls", "none"}}, "username": str()}},
+			"counts": counts, "visibility": obj{"type": "string", "enum": []string{"metadata", "subject", "everything"}},
 			"autoCreate":   obj{"type": "string", "enum": []string{"none", "sent", "sent-and-received"}},
 			"excludeGroup": obj{"type": "boolean"}, "excludePersonal": obj{"type": "boolean"}, "folders": arrayOf(str())}),
 		"EventFeed": object([]string{"events", "next"}, obj{

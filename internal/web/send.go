@@ -5,8 +5,8 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
-	"strings"
 
 	"github.com/mailsync/mailsync/internal/compose"
 	"github.com/mailsync/mailsync/internal/ingest"
@@ -60,31 +60,37 @@ func sendError(err error) error {
 	return err
 }
 
-// readSendRequest reads a send from JSON or a multipart form (fields to,
-// cc, bcc — repeatable or comma-separated — subject, text, html, replyTo,
-// and files in "attachment" parts).
+// readSendRequest reads a send from JSON or a form, multipart or not
+// (fields to, cc, bcc — repeatable, each an address or a comma-separated
+// list — subject, text, html, replyTo, and files in "attachment" parts).
 func readSendRequest(w http.ResponseWriter, r *http.Request, accountID string) (send.Request, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxSendBytes)
 	req := send.Request{AccountID: accountID, IdempotencyKey: r.Header.Get("Idempotency-Key")}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct == "multipart/form-data" {
-		if err := r.ParseMultipartForm(8 << 20); err != nil {
+	if ct == "multipart/form-data" || ct == "application/x-www-form-urlencoded" {
+		var err error
+		if ct == "multipart/form-data" {
+			err = r.ParseMultipartForm(8 << 20)
+		} else {
+			err = r.ParseForm()
+		}
+		if err != nil {
 			return req, errorf(http.StatusBadRequest, "cannot read the form (at most 25 MB with attachments): %v", err)
 		}
-		f := r.MultipartForm
-		list := func(k string) []string {
-			var out []string
-			for _, v := range f.Value[k] {
-				out = append(out, strings.Split(v, ",")...)
+		v := r.PostForm
+		req.To, req.Cc, req.Bcc = v["to"], v["cc"], v["bcc"]
+		if subj, ok := v["subject"]; ok && len(subj) > 0 {
+			req.Subject = &subj[0]
+		}
+		req.Text, req.HTML, req.ReplyTo = v.Get("text"), v.Get("html"), v.Get("replyTo")
+		var files []*multipart.FileHeader
+		if r.MultipartForm != nil {
+			files = r.MultipartForm.File["attachment"]
+		}
+		for _, fh := range files {
+			if fh.Filename == "" && fh.Size == 0 {
+				continue // an empty file input
 			}
-			return out
-		}
-		req.To, req.Cc, req.Bcc = list("to"), list("cc"), list("bcc")
-		if v, ok := f.Value["subject"]; ok && len(v) > 0 {
-			req.Subject = &v[0]
-		}
-		req.Text, req.HTML, req.ReplyTo = r.FormValue("text"), r.FormValue("html"), r.FormValue("replyTo")
-		for _, fh := range f.File["attachment"] {
 			file, err := fh.Open()
 			if err != nil {
 				return req, err

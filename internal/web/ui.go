@@ -39,6 +39,8 @@ func (s *server) routeUI() {
 	s.ui("GET /messages/{id}/attachments/{index}", s.uiAttachment)
 	s.ui("POST /threads/{id}/access-requests", s.uiRequestAccess)
 	s.ui("GET /access", s.uiAccess)
+	s.ui("GET /compose", s.uiCompose)
+	s.uiLimit("POST /compose", maxSendBytes, s.uiSend)
 	s.ui("POST /access/{id}/{action}", s.uiDecideAccess)
 	s.ui("GET /settings", func(w http.ResponseWriter, r *http.Request, _ *store.Session) error {
 		http.Redirect(w, r, "/settings/accounts", http.StatusSeeOther)
