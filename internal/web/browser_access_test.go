@@ -29,7 +29,7 @@ func TestBrowserAccessRequest(t *testing.T) {
 		t.Fatal("the withheld body is on the page")
 	}
 	step(t, bob, "request access", chromedp.SendKeys(chromedp.CSS(`form.request-access input[name=note]`), "for the QBR"),
-		chromedp.Click(chromedp.CSS(`form.request-access button`)), chromedp.WaitVisible(chromedp.CSS(".access-request span")))
+		chromedp.Click(chromedp.CSS(`form.request-access button`)), chromedp.WaitVisible(chromedp.CSS(".access-pending")))
 	if !strings.Contains(body(), "You asked for access") {
 		t.Fatalf("after asking: %q", body())
 	}
