@@ -17,7 +17,7 @@ type subcommand struct {
 }
 
 // globalFlags are accepted by every command; help lists them once.
-var globalFlags = []string{"db", "secret-key-file", "workspace", "json"}
+var globalFlags = []string{"db", "secret-key-file", "workspace", "json", "allow-private-hosts"}
 
 // isHelpArg reports whether a is one of the ways to ask for help.
 func isHelpArg(a string) bool { return a == "-h" || a == "--help" || a == "-help" || a == "--h" }
