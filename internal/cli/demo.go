@@ -114,6 +114,8 @@ func (app *App) serveDemo(ctx context.Context, st *store.Store, srv *demoserver.
 			app.Log.Warn("demo mail", "err", err)
 		}
 	}()
+	// The demo's IMAP server is on loopback: the workers and push must reach it.
+	app.allowPrivate = true
 	fmt.Fprintf(app.Stdout, "\nThe demo goes on in the browser: http://%s\n  log in as %s with password %s\n"+
 		"  a new message arrives every %s; Ctrl-C stops everything.\n", addr, m.Email, password, every)
 	return app.runWorkers(ctx, time.Minute, 2, addr)
