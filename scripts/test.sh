@@ -21,6 +21,7 @@ say() { printf 'test.sh: %s\n' "$*" >&2; }
 
 need_packages=()
 command -v dovecot >/dev/null || need_packages+=(dovecot-imapd)
+[[ -x /usr/lib/dovecot/submission ]] || need_packages+=(dovecot-submissiond) # the SMTP submission tests' real MTA
 command -v chromium >/dev/null || need_packages+=(chromium)
 command -v pg_ctlcluster >/dev/null || need_packages+=(postgresql)
 

@@ -47,6 +47,10 @@ type Options struct {
 	// Password replaces Password for every user (tests that look for the
 	// password in logs need one that no other text contains).
 	Password string
+	// SubmissionRelay, when set, also runs Dovecot's SMTP submission
+	// service (RFC 6409, AUTH against the same users) relaying what it
+	// accepts to this port on 127.0.0.1. Needs dovecot-submissiond.
+	SubmissionRelay int
 }
 
 // Server is one running Dovecot instance.
@@ -55,6 +59,8 @@ type Server struct {
 	conf    string
 	port    int
 	tlsPort int
+	subPort int // submission; 0 when not running
+	relay   int
 	users   []string
 	conns   int
 	// password is every user's.
@@ -73,6 +79,13 @@ func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 	if _, err := exec.LookPath("dovecot"); err != nil {
 		msg := "dovecot not installed (apt-get install dovecot-imapd): " + err.Error()
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	if _, err := os.Stat("/usr/lib/dovecot/submission"); err != nil && opts.SubmissionRelay > 0 {
+		msg := "dovecot's submission service not installed (apt-get install dovecot-submissiond): " + err.Error()
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
@@ -110,7 +123,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("dovecot dir: %w", err)
 	}
 	s := &Server{dir: dir, conf: filepath.Join(dir, "dovecot.conf"), users: users, conns: opts.Connections, account: acct,
-		password: cmp.Or(opts.Password, Password)}
+		password: cmp.Or(opts.Password, Password), relay: opts.SubmissionRelay}
 	if err := s.prepare(opts); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -170,6 +183,11 @@ func (s *Server) start(withTLS bool) error {
 		}
 	}
 	s.port, s.tlsPort = port, tlsPort
+	if s.relay > 0 {
+		if s.subPort, err = freePort(); err != nil {
+			return err
+		}
+	}
 	if err := os.WriteFile(s.conf, []byte(s.config(withTLS)), 0o644); err != nil {
 		return fmt.Errorf("dovecot config: %w", err)
 	}
@@ -190,7 +208,7 @@ func (s *Server) start(withTLS bool) error {
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
 
-	err = waitListening(done, port, tlsPort)
+	err = waitListening(done, port, tlsPort, s.subPort)
 	if err == nil {
 		// The master is fully up once it has written its pid file.
 		err = waitFile(done, filepath.Join(s.dir, "run", "master.pid"))
@@ -273,6 +291,9 @@ func (s *Server) Host() string { return "127.0.0.1" }
 
 // Port is the plain IMAP port (STARTTLS is offered when Options.TLS is set).
 func (s *Server) Port() int { return s.port }
+
+// SubmissionPort is the SMTP submission port (0 without SubmissionRelay).
+func (s *Server) SubmissionPort() int { return s.subPort }
 
 // TLSPort is the implicit-TLS IMAP port, 0 without Options.TLS.
 func (s *Server) TLSPort() int { return s.tlsPort }
@@ -454,6 +475,21 @@ service stats {
   }
 }
 `, s.port, s.tlsPort)
+	if s.relay > 0 {
+		fmt.Fprintf(&b, `protocols = $protocols submission
+hostname = localhost
+submission_relay_host = 127.0.0.1
+submission_relay_port = %d
+submission_relay_trusted = yes
+service submission-login {
+  chroot =
+  inet_listener submission {
+    address = 127.0.0.1
+    port = %d
+  }
+}
+`, s.relay, s.subPort)
+	}
 	if s.conns > 0 {
 		fmt.Fprintf(&b, "default_process_limit = %[1]d\ndefault_client_limit = %[1]d\nservice imap {\n  process_limit = %[1]d\n}\n", s.conns+100)
 	}
