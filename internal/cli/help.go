@@ -143,11 +143,13 @@ func placeholder(flagName string) string {
 	case flagName == "workspace" || flagName == "account":
 		return "ID"
 	}
-	v := strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
-	if strings.Contains(v, "_") {
+	if rest, ok := strings.CutPrefix(flagName, "smtp-"); ok {
+		return strings.ToUpper(rest) // --smtp-host HOST
+	}
+	if strings.Contains(flagName, "-") {
 		return "VALUE"
 	}
-	return v
+	return strings.ToUpper(flagName)
 }
 
 // runHelp is `mailsync help [COMMAND [SUBCOMMAND]]`.
