@@ -4,9 +4,11 @@ import (
 	"errors"
 	"net/http"
 	"net/mail"
+	"strconv"
 	"strings"
 
 	"github.com/mailsync/mailsync/internal/compose"
+	"github.com/mailsync/mailsync/internal/smtpsend"
 	"github.com/mailsync/mailsync/internal/store"
 	"github.com/mailsync/mailsync/internal/visibility"
 )
@@ -152,4 +154,48 @@ func safePath(p string) string {
 		return p
 	}
 	return ""
+}
+
+// uiSaveSMTP saves an IMAP mailbox's sending settings (its owner only);
+// a preset fills in the server, port and security.
+func (s *server) uiSaveSMTP(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	a, err := s.mailboxAccount(r, sess.Member)
+	if err != nil {
+		return err
+	}
+	if a.Provider != "imap" {
+		return errorf(http.StatusBadRequest, "%s sends through its provider's API: it has no SMTP settings", a.Handle)
+	}
+	host, security, username := strings.TrimSpace(r.PostFormValue("host")), r.PostFormValue("security"), strings.TrimSpace(r.PostFormValue("username"))
+	port, _ := strconv.Atoi(r.PostFormValue("port"))
+	for _, p := range smtpsend.Presets {
+		if p.Name == r.PostFormValue("preset") {
+			host, port, security = p.Host, p.Port, p.Security
+		}
+	}
+	switch security {
+	case smtpsend.SecurityTLS, smtpsend.SecurityStartTLS, smtpsend.SecurityNone:
+	default:
+		return s.renderMailbox(w, r, sess, a, http.StatusBadRequest, "", "Security must be TLS, STARTTLS or none.")
+	}
+	if port < 1 || port > 65535 {
+		return s.renderMailbox(w, r, sess, a, http.StatusBadRequest, "", "The SMTP port must be between 1 and 65535.")
+	}
+	if err := s.cfg.Providers.Guard.CheckHost(r.Context(), host); err != nil {
+		return s.renderMailbox(w, r, sess, a, http.StatusBadRequest, "", "SMTP server "+host+": "+err.Error())
+	}
+	var secret *string
+	if pw := r.PostFormValue("password"); pw != "" {
+		sealed := s.cfg.Box.Seal(pw)
+		secret = &sealed
+	}
+	if err := s.cfg.Store.SetSMTP(r.Context(), a.WorkspaceID, a.ID, &host, &security, &username, secret, &port); err != nil {
+		return err
+	}
+	if err := s.cfg.Store.Audit(r.Context(), a.WorkspaceID, actor(r, sess.Member), store.AuditAccountUpdate, a.ID,
+		map[string]any{"smtpHost": host, "smtpPort": port, "smtpSecurity": security, "smtpUsername": username, "smtpPassword": secret != nil}); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/settings/emails/"+a.ID+"?saved=1", http.StatusSeeOther)
+	return nil
 }

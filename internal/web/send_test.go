@@ -6,6 +6,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -108,4 +109,44 @@ func TestSendAPI(t *testing.T) {
 			t.Fatalf("retry after a failure: %d %s", code, out)
 		}
 	})
+}
+
+// TestSMTPSettingsUI: the owner sets the sending server on Settings >
+// Emails (a preset fills server, port and security; a password typed is
+// kept sealed), and the page shows the mailbox's settings afterwards.
+func TestSMTPSettingsUI(t *testing.T) {
+	f := newFixture(t, dbtest.Open(t, database.SQLite))
+	f.srv.cfg.Providers.Guard = netguard.Guard{AllowPrivate: true}
+	ts := httptest.NewServer(f.srv)
+	defer ts.Close()
+	b := newBrowser(t, ts.URL)
+	csrf := b.login(f.bob.Email)
+	path := "/settings/emails/" + f.acctB.ID
+	_, page := b.do("GET", path, nil)
+	if !strings.Contains(page, "Sending (SMTP)") || !strings.Contains(page, `value="imap.test"`) || !strings.Contains(page, `value="465"`) {
+		t.Fatalf("the page does not show the default SMTP settings")
+	}
+	form := url.Values{"csrf": {csrf}, "host": {"127.0.0.1"}, "port": {"2525"}, "security": {"none"}, "username": {"bob-smtp"}, "password": {"s3cret"}}
+	if resp, body := b.do("POST", path+"/smtp", form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", resp.StatusCode, body)
+	}
+	if _, page := b.do("GET", path, nil); !strings.Contains(page, `value="2525"`) || strings.Contains(page, "s3cret") {
+		t.Fatal("the page does not show the saved settings, or shows the password")
+	}
+	a, err := f.st.Account(t.Context(), f.ws.ID, f.acctB.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pw, err := f.box.Open(a.SMTP.Secret); err != nil || pw != "s3cret" || a.SMTP.Host != "127.0.0.1" || a.SMTP.Username != "bob-smtp" {
+		t.Fatalf("stored: %+v (%q, %v)", a.SMTP, pw, err)
+	}
+	form.Set("preset", "Microsoft 365 / Outlook.com")
+	form.Del("password")
+	if resp, body := b.do("POST", path+"/smtp", form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save with a preset: %d %s", resp.StatusCode, body)
+	}
+	a, _ = f.st.Account(t.Context(), f.ws.ID, f.acctB.ID)
+	if s := a.EffectiveSMTP(); s.Host != "smtp.office365.com" || s.Port != 587 || s.Security != "starttls" || a.SMTP.Secret == "" {
+		t.Fatalf("after the preset: %+v", s)
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/mailsync/mailsync/internal/preview"
 	"github.com/mailsync/mailsync/internal/provider"
 	"github.com/mailsync/mailsync/internal/rules"
+	"github.com/mailsync/mailsync/internal/smtpsend"
 	"github.com/mailsync/mailsync/internal/store"
 	"github.com/mailsync/mailsync/internal/visibility"
 )
@@ -56,6 +57,7 @@ func (s *server) routeUI() {
 	s.ui("GET /settings/emails", s.uiEmails)
 	s.ui("GET /settings/emails/{id}", s.uiMailbox)
 	s.ui("POST /settings/emails/{id}", s.uiSaveMailbox)
+	s.ui("POST /settings/emails/{id}/smtp", s.uiSaveSMTP)
 	s.ui("GET /settings/blocklist", s.uiBlocklist)
 	s.ui("POST /settings/blocklist", s.uiAddBlocklist)
 	s.ui("POST /settings/blocklist/remove", s.uiRemoveBlocklist)
@@ -592,7 +594,7 @@ func (s *server) renderMailbox(w http.ResponseWriter, r *http.Request, sess *sto
 	}
 	data := map[string]any{"Account": toAccountRow(a), "Accounts": rows, "Levels": visibility.Levels,
 		"Saved": msg, "Error": formErr, "AutoCreateOn": a.AutoCreate != policy.AutoCreateNone,
-		"Folders": folderRows(known, a.Folders), "PickFolders": len(a.Folders) > 0}
+		"Folders": folderRows(known, a.Folders), "PickFolders": len(a.Folders) > 0, "SMTPPresets": smtpsend.Presets}
 	if err := s.whyNot(r, a, data); err != nil {
 		return err
 	}
