@@ -119,6 +119,7 @@ func commands() []command {
 		{name: "messages", summary: "messages list", run: runMessages, subs: []subcommand{
 			{"list", "", "every stored message a member may see, redacted for them"},
 		}},
+		{name: "search", summary: "search mail by words, as a member sees it", run: runSearch, args: "QUERY"},
 		{name: "attachment", summary: "attachment get: save an attachment's bytes", run: runAttachment, subs: []subcommand{
 			{"get", "MESSAGE_ID INDEX", "write an attachment's exact bytes to -o FILE"},
 		}},

@@ -317,3 +317,42 @@ func runMessages(ctx context.Context, app *App, args []string) error {
 		return nil
 	})
 }
+
+// runSearch finds the messages a member may see whose visible fields
+// hold every word of the query, best match first.
+func runSearch(ctx context.Context, app *App, args []string) error {
+	fs := app.flagSet("search")
+	as := fs.String("as", "", "member email of the reader")
+	limit := fs.Int("limit", 50, "page size")
+	offset := fs.Int("offset", 0, "rows to skip")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	words := visibility.SearchWords(strings.Join(pos, " "), store.MaxSearchWords)
+	if len(words) == 0 {
+		return usagef("usage: mailsync search QUERY --as MEMBER_EMAIL [--limit N] [--offset N]")
+	}
+	if *limit < 1 || *limit > 1000 || *offset < 0 {
+		return usagef("--limit must be 1..1000 and --offset ≥ 0")
+	}
+	return app.withWorkspace(ctx, func(st *store.Store, ws *store.Workspace) error {
+		viewer, err := app.viewer(ctx, st, ws, *as)
+		if err != nil {
+			return err
+		}
+		msgs, err := st.SearchMessages(ctx, ws.ID, viewer.ID, words, store.SearchBound)
+		if err != nil {
+			return err
+		}
+		page := visibility.Page(visibility.Search(viewer.ID, msgs, words), *limit, *offset)
+		if app.json {
+			return app.printJSON(page)
+		}
+		fmt.Fprintf(app.Stdout, "%d messages\n", page.Total)
+		for _, m := range page.Messages {
+			fmt.Fprintf(app.Stdout, "%s  %s  %-10s %s\n", m.ReceivedAt, m.ID, m.Visibility, orWithheld(m.Subject))
+		}
+		return nil
+	})
+}

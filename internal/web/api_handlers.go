@@ -35,6 +35,7 @@ func (s *server) routeAPI() {
 	s.api("GET", "/companies/{id}/threads", s.apiCompanyThreads)
 	s.api("GET", "/threads/{id}", s.apiThread)
 	s.api("GET", "/messages/{id}", s.apiMessage)
+	s.api("GET", "/search", s.apiSearch)
 	s.api("GET", "/messages/{id}/attachments/{index}", s.apiAttachment)
 	s.api("POST", "/threads/{id}/access-requests", s.apiRequestAccess)
 	s.api("GET", "/access-requests", s.apiAccessRequests)
@@ -267,6 +268,33 @@ type whyJSON struct {
 	Rule      string                 `json:"rule"`
 	Detail    string                 `json:"detail"`
 	Contacts  []store.ContactOutcome `json:"contacts"`
+}
+
+// apiSearch finds the messages the caller may see whose visible fields
+// hold every word of q, best match first, redacted as messages are.
+func (s *server) apiSearch(w http.ResponseWriter, r *http.Request, m *store.Member) error {
+	limit, offset, err := paging(r)
+	if err != nil {
+		return err
+	}
+	page, err := s.search(r.Context(), m, r.URL.Query().Get("q"), limit, offset)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, page)
+}
+
+// search runs a search for member m; an empty query is a 400.
+func (s *server) search(ctx context.Context, m *store.Member, q string, limit, offset int) (visibility.SearchPage, error) {
+	words := visibility.SearchWords(q, store.MaxSearchWords)
+	if len(words) == 0 {
+		return visibility.SearchPage{}, errorf(http.StatusBadRequest, "q is required: the words to search for")
+	}
+	msgs, err := s.cfg.Store.SearchMessages(ctx, m.WorkspaceID, m.ID, words, store.SearchBound)
+	if err != nil {
+		return visibility.SearchPage{}, err
+	}
+	return visibility.Page(visibility.Search(m.ID, msgs, words), limit, offset), nil
 }
 
 func (s *server) apiMessage(w http.ResponseWriter, r *http.Request, m *store.Member) error {

@@ -188,6 +188,7 @@ func matrix(t *testing.T, f *fixture) map[string]matrixCase {
 		}, want: apiRecord},
 		"GET /api/v1/threads/{id}":                      {req: func(t *testing.T, f *fixture) (string, string) { return "/api/v1/threads/" + f.sharedThread, "" }, want: apiRecord},
 		"GET /api/v1/messages/{id}":                     {req: func(t *testing.T, f *fixture) (string, string) { return "/api/v1/messages/" + f.sharedMsg, "" }, want: apiRecord},
+		"GET /api/v1/search":                            {req: fixed("/api/v1/search?q=test", ""), want: apiList},
 		"GET /messages/{id}/attachments/{index}":        {req: fixed("/messages/"+files+"/attachments/0", ""), want: expect{303, 404, 404, 404, 200}},
 		"GET /api/v1/messages/{id}/attachments/{index}": {req: fixed("/api/v1/messages/"+files+"/attachments/0", ""), want: expect{401, 404, 404, 404, 200}},
 		"GET /api/v1/accounts":                          {req: fixed("/api/v1/accounts", ""), want: apiList},

@@ -111,6 +111,13 @@ func openAPIDocument() obj {
 			"get": withParams(op("Get a message with its sanitized HTML body and, for the caller's own mailboxes, why it was imported",
 				"200", reply("the message", ref("MessageDetail")), "404"), idParam),
 		},
+		"/search": obj{
+			"get": withParams(op("Search the messages the caller may see, best match first: every word must occur in a "+
+				"participant's name or address, or in the subject or body where the caller sees them (a withheld field never "+
+				"matches, counts or ranks); ranked among the 1,000 newest matches",
+				"200", reply("a page of messages, redacted for the caller", ref("SearchPage")), "400"),
+				append([]obj{{"name": "q", "in": "query", "required": true, "schema": str(), "description": "the words, case-insensitive"}}, pageParams...)...),
+		},
 		"/messages/{id}/attachments/{index}": obj{
 			"get": withParams(op("Download an attachment's exact bytes (Content-Disposition: attachment, nosniff; "+
 				"types that a browser could run are served as application/octet-stream). "+
@@ -303,7 +310,9 @@ func schemas() obj {
 			"limit": obj{"type": "integer"}, "offset": obj{"type": "integer"}, "threads": arrayOf(ref("ThreadRow"))}),
 		"Thread": object([]string{"id", "subject", "visibility", "messages"}, obj{"id": str(),
 			"subject": nullableStr("null below the subject level"), "visibility": level, "messages": arrayOf(ref("Message"))}),
-		"Message":       object(messageRequired, message),
+		"Message": object(messageRequired, message),
+		"SearchPage": object([]string{"total", "messages"}, obj{"total": obj{"type": "integer"},
+			"messages": arrayOf(ref("Message"))}),
 		"MessageDetail": object(append(messageRequired, "html", "why"), detail),
 		"SendMessage": object([]string{"to"}, obj{
 			"to": arrayOf(str()), "cc": arrayOf(str()), "bcc": obj{"type": "array", "items": str(), "description": "never in the headers"},
