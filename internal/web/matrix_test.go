@@ -123,6 +123,7 @@ func matrix(t *testing.T, f *fixture) map[string]matrixCase {
 		"GET /people/{id}":              {req: func(t *testing.T, f *fixture) (string, string) { return "/people/" + f.pat.ID, "" }, want: uiRecord},
 		"GET /companies":                {req: fixed("/companies", ""), want: uiList},
 		"GET /companies/{id}":           {req: func(t *testing.T, f *fixture) (string, string) { return "/companies/" + f.acme.ID, "" }, want: uiRecord},
+		"GET /search":                   {req: fixed("/search?q=pat", ""), want: uiList},
 		"GET /threads/{id}":             {req: func(t *testing.T, f *fixture) (string, string) { return "/threads/" + f.sharedThread, "" }, want: uiRecord},
 		"GET /settings":                 {req: fixed("/settings", ""), want: everyone(303)},
 		"GET /settings/accounts":        {req: fixed("/settings/accounts", ""), want: uiList},

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -215,6 +217,40 @@ func TestSearchCandidatesNarrowByLevel(t *testing.T) {
 		msgs, err := f.st.SearchMessages(ctx, f.ws.ID, f.carol.ID, []string{"pat"}, 2)
 		if err != nil || len(msgs) != 2 || msgs[0].ID != f.evilMsg {
 			t.Fatalf("bound 2: %d candidates (%v), want the 2 newest", len(msgs), err)
+		}
+	})
+}
+
+// The Search mail page lists the caller's results with links to their
+// threads, redacted like the Emails tab; a withheld match is not there.
+func TestSearchPage(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		ts := httptest.NewServer(f.srv)
+		defer ts.Close()
+		b := newBrowser(t, ts.URL)
+		b.login(f.carol.Email)
+
+		_, page := b.do("GET", "/search?q=pat", nil)
+		for _, want := range []string{`href="/threads/` + f.evilThread, `href="/threads/` + f.sharedThread,
+			`href="/threads/` + f.soloThread, sharedSubject, "3 messages", "Subject hidden", "plain version"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("results for pat lack %q", want)
+			}
+		}
+		for _, secret := range []string{soloSubject, soloBody, sharedBody} {
+			if strings.Contains(page, secret) {
+				t.Errorf("results for pat show withheld %q", secret)
+			}
+		}
+		for _, q := range []string{"SOLO-SUBJECT", "SHARED-BODY"} {
+			_, page := b.do("GET", "/search?q="+url.QueryEscape(q), nil)
+			if strings.Contains(page, "/threads/") || !strings.Contains(page, "No message you can read matches") {
+				t.Errorf("carol's search for %s found something", q)
+			}
+		}
+		if _, page := b.do("GET", "/search", nil); !strings.Contains(page, `role="search"`) {
+			t.Error("the empty search page has no search box")
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"html/template"
@@ -37,6 +38,7 @@ func (s *server) routeUI() {
 	s.ui("GET /companies", s.uiCompanies)
 	s.ui("GET /companies/{id}", s.uiCompany)
 	s.ui("GET /threads/{id}", s.uiThread)
+	s.ui("GET /search", s.uiSearch)
 	s.ui("GET /messages/{id}/attachments/{index}", s.uiAttachment)
 	s.ui("POST /threads/{id}/access-requests", s.uiRequestAccess)
 	s.ui("GET /access", s.uiAccess)
@@ -190,6 +192,68 @@ func toRowView(t visibility.ThreadRow) rowView {
 		v.Names = append(v.Names, name)
 	}
 	return v
+}
+
+// searchRow is a search result ready to show: it links to its thread.
+type searchRow struct {
+	visibility.MessageView
+	Names   []string
+	More    int
+	Snippet string // the start of the body, when the viewer sees it
+	Lock    string
+}
+
+func toSearchRow(m visibility.MessageView) searchRow {
+	v := searchRow{MessageView: m, Lock: lockText(m.Visibility)}
+	for i, p := range m.Participants {
+		if i == 3 {
+			v.More = len(m.Participants) - 3
+			break
+		}
+		v.Names = append(v.Names, cmp.Or(p.Name, p.Email))
+	}
+	if m.Text != nil {
+		v.Snippet = snippet(*m.Text, 160)
+	}
+	return v
+}
+
+// snippet is the start of a text on one line, at most n runes.
+func snippet(text string, n int) string {
+	s := []rune(strings.Join(strings.Fields(text), " "))
+	if len(s) <= n {
+		return string(s)
+	}
+	return string(s[:n]) + "…"
+}
+
+// uiSearch is the mail search page: the API's search, a page at a time.
+func (s *server) uiSearch(w http.ResponseWriter, r *http.Request, sess *store.Session) error {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	data := map[string]any{"Q": q}
+	if q != "" {
+		pageNo, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		pageNo = max(pageNo, 1)
+		res, err := s.search(r.Context(), sess.Member, q, pageSize, (pageNo-1)*pageSize)
+		if err != nil {
+			return err
+		}
+		rows := make([]searchRow, 0, len(res.Messages))
+		for _, m := range res.Messages {
+			rows = append(rows, toSearchRow(m))
+		}
+		pageURL := func(n int) string { return "/search?" + url.Values{"q": {q}, "page": {strconv.Itoa(n)}}.Encode() }
+		if pageNo > 1 {
+			data["PrevURL"] = pageURL(pageNo - 1)
+		}
+		if (pageNo-1)*pageSize+len(rows) < res.Total {
+			data["NextURL"] = pageURL(pageNo + 1)
+		}
+		data["Rows"], data["Total"] = rows, res.Total
+		data["From"], data["To"] = (pageNo-1)*pageSize+1, (pageNo-1)*pageSize+len(rows)
+	}
+	s.render(w, r, http.StatusOK, "search", page{Title: "Search mail", Nav: "search", Data: data})
+	return nil
 }
 
 // emailsTab is the Emails tab of a Person or Company page.

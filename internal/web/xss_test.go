@@ -67,7 +67,7 @@ func TestBrowserXSSCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages := []string{"/people", "/companies", "/people/" + f.pat.ID, "/companies/" + f.acme.ID}
+	pages := []string{"/people", "/companies", "/people/" + f.pat.ID, "/companies/" + f.acme.ID, "/search?q=pat"}
 	for i, p := range xssPayloads {
 		p = strings.ReplaceAll(p, "REMOTE", remote.URL)
 		files, _ := json.Marshal([]map[string]any{{"Filename": p, "ContentType": "text/html", "Size": 3}})
