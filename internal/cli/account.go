@@ -99,16 +99,11 @@ func accountAddIMAP(ctx context.Context, app *App, args []string) error {
 		return err
 	}
 	return app.withMember(ctx, *memberEmail, func(st *store.Store, _ *store.Workspace, m *store.Member) error {
-		box, err := app.box(st.DB)
+		adder, err := app.adder(st)
 		if err != nil {
 			return err
 		}
-		// Import at once: a running `serve` or `worker` picks the job up.
-		q, err := jobs.NewInserter(st.DB)
-		if err != nil {
-			return err
-		}
-		a, err := accounts.Adder{Store: st, Box: box, Connect: app.connector(st, box), Queue: q}.AddIMAP(ctx, m, in)
+		a, err := adder.AddIMAP(ctx, m, in)
 		if err != nil {
 			return err
 		}
@@ -119,6 +114,20 @@ func accountAddIMAP(ctx context.Context, app *App, args []string) error {
 			map[string]any{"handle": a.Handle, "provider": a.Provider, "host": a.Host, "username": a.Username, "owner": m.Email})
 		return app.printID(a.ID, "added account")
 	})
+}
+
+// adder adds mailboxes to st and queues their import at once: a running
+// `serve` or `worker` picks the job up.
+func (app *App) adder(st *store.Store) (accounts.Adder, error) {
+	box, err := app.box(st.DB)
+	if err != nil {
+		return accounts.Adder{}, err
+	}
+	q, err := jobs.NewInserter(st.DB)
+	if err != nil {
+		return accounts.Adder{}, err
+	}
+	return accounts.Adder{Store: st, Box: box, Connect: app.connector(st, box), Queue: q}, nil
 }
 
 // connector returns how mailboxes are reached: the test's override, or

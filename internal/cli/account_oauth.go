@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/mailsync/mailsync/internal/accounts"
-	"github.com/mailsync/mailsync/internal/jobs"
 	"github.com/mailsync/mailsync/internal/oauth"
 	"github.com/mailsync/mailsync/internal/store"
 )
@@ -25,15 +24,11 @@ func accountAddOAuth(ctx context.Context, app *App, providerName string, args []
 		return err
 	}
 	return app.withMember(ctx, *memberEmail, func(st *store.Store, _ *store.Workspace, m *store.Member) error {
-		box, err := app.box(st.DB)
+		adder, err := app.adder(st)
 		if err != nil {
 			return err
 		}
-		q, err := jobs.NewInserter(st.DB)
-		if err != nil {
-			return err
-		}
-		res, err := accounts.Adder{Store: st, Box: box, Queue: q}.AddOAuth(ctx, app.connectorFor(st, box), m, in)
+		res, err := adder.AddOAuth(ctx, app.connectorFor(st, adder.Box), m, in)
 		if err != nil {
 			return err
 		}
