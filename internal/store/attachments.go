@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 )
 
 // chunkSize bounds the bytes one row of attachment_chunks holds, and so
@@ -14,28 +16,76 @@ const chunkSize = 256 << 10
 
 // putAttachments stores the bytes of the given messages' attachments
 // (message id → contents in MIME order), skipping messages whose bytes
-// are stored already. One row per chunk and one statement per row keep a
-// statement's size bounded too.
+// are stored already. It runs a few statements per batch, not one per
+// chunk: one lookup per 500 messages, then multi-row INSERTs of at most
+// chunkRowsPerInsert rows and chunkBytesPerInsert bytes each, which keep a statement's
+// size bounded (one chunk is at most chunkSize).
 func putAttachments(ctx context.Context, tx *sql.Tx, contents map[string][][]byte) error {
+	var msgIDs []string
 	for msgID, parts := range contents {
-		if len(parts) == 0 {
-			continue
+		if len(parts) > 0 {
+			msgIDs = append(msgIDs, msgID)
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM attachment_chunks WHERE message_id = $1`, msgID).Scan(&n); err != nil {
+	}
+	if len(msgIDs) == 0 {
+		return nil
+	}
+	sort.Strings(msgIDs)
+	stored := map[string]bool{}
+	for _, chunk := range chunks(msgIDs, 500) {
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT message_id FROM attachment_chunks
+			WHERE message_id IN (`+placeholders(1, len(chunk))+`)`, anys(chunk)...)
+		if err != nil {
 			return fmt.Errorf("find attachment bytes: %w", err)
 		}
-		if n > 0 {
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("find attachment bytes: %w", err)
+			}
+			stored[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("find attachment bytes: %w", err)
+		}
+	}
+	var args []any
+	size := 0
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		var q strings.Builder
+		q.WriteString(`INSERT INTO attachment_chunks (message_id, idx, seq, data) VALUES `)
+		for i := 0; i < len(args); i += 4 {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + placeholders(i+1, 4) + ")")
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("store attachment bytes: %w", err)
+		}
+		args, size = args[:0], 0
+		return nil
+	}
+	for _, msgID := range msgIDs {
+		if stored[msgID] {
 			continue
 		}
-		for idx, data := range parts {
+		for idx, data := range contents[msgID] {
 			seq := 0
 			for {
 				end := min(len(data), chunkSize)
-				if _, err := tx.ExecContext(ctx, `INSERT INTO attachment_chunks (message_id, idx, seq, data)
-					VALUES ($1, $2, $3, $4)`, msgID, idx, seq, data[:end:end]); err != nil {
-					return fmt.Errorf("store attachment bytes: %w", err)
+				if len(args)/4 >= chunkRowsPerInsert || (size > 0 && size+end > chunkBytesPerInsert) {
+					if err := flush(); err != nil {
+						return err
+					}
 				}
+				args = append(args, msgID, idx, seq, data[:end:end])
+				size += end
 				data, seq = data[end:], seq+1
 				if len(data) == 0 {
 					break
@@ -43,8 +93,14 @@ func putAttachments(ctx context.Context, tx *sql.Tx, contents map[string][][]byt
 			}
 		}
 	}
-	return nil
+	return flush()
 }
+
+// chunkRowsPerInsert and chunkBytesPerInsert bound one INSERT of attachment chunks.
+const (
+	chunkRowsPerInsert  = 200
+	chunkBytesPerInsert = 4 * chunkSize
+)
 
 // AttachmentReader reads the stored bytes of one attachment, one chunk
 // (one query) at a time.
