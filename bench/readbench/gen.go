@@ -152,6 +152,10 @@ func generate(ctx context.Context, db *database.DB, s shape) (string, error) {
 	if err := g.flush(ctx); err != nil {
 		return "", err
 	}
+	// The Emails tabs' lists, which the import keeps as it goes.
+	if err := st.RebuildContactThreads(ctx, w.ID); err != nil {
+		return "", err
+	}
 	// Fresh statistics, as a live server would have them; then the name
 	// that marks the workspace complete for -keep.
 	analyze := "ANALYZE"

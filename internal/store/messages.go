@@ -104,6 +104,9 @@ func InsertMessages(ctx context.Context, tx *sql.Tx, workspaceID string, msgs []
 	if err := refreshThreads(ctx, tx, touched); err != nil {
 		return nil, err
 	}
+	if err := addBatchContactThreads(ctx, tx, ids, fresh); err != nil {
+		return nil, err
+	}
 	return ids, emitCreated(ctx, tx, workspaceID, ids, fresh, touched)
 }
 
@@ -341,6 +344,9 @@ func mergeThreads(ctx context.Context, tx *sql.Tx, threads []string, touched map
 			return "", fmt.Errorf("merge threads: %w", err)
 		}
 	}
+	if err := moveContactThreads(ctx, tx, keep, others); err != nil {
+		return "", err
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM threads WHERE id IN (`+placeholders(1, len(others))+`)`,
 		anys(others)...); err != nil {
 		return "", fmt.Errorf("merge threads: %w", err)
@@ -363,7 +369,7 @@ func refreshThread(ctx context.Context, tx *sql.Tx, threadID string) error {
 	if err != nil {
 		return fmt.Errorf("refresh thread: %w", err)
 	}
-	return nil
+	return syncContactThreadDates(ctx, tx, []string{threadID})
 }
 
 // refreshThreads recomputes several threads in one statement per chunk.
@@ -377,6 +383,9 @@ func refreshThreads(ctx context.Context, tx *sql.Tx, ids []string) error {
 			WHERE id IN (`+placeholders(1, len(chunk))+`)`, anys(chunk)...)
 		if err != nil {
 			return fmt.Errorf("refresh threads: %w", err)
+		}
+		if err := syncContactThreadDates(ctx, tx, chunk); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -540,6 +549,9 @@ func deleteOrphans(ctx context.Context, tx *sql.Tx, workspaceID string, messageI
 		if _, err := tx.ExecContext(ctx, `DELETE FROM threads WHERE id = $1 AND message_count = 0`, id); err != nil {
 			return fmt.Errorf("delete empty thread: %w", err)
 		}
+	}
+	if err := refreshContactThreads(ctx, tx, sortedKeys(threads)); err != nil {
+		return err
 	}
 	return emitThreads(ctx, tx, workspaceID, sortedKeys(threads))
 }

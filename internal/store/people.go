@@ -113,6 +113,9 @@ func relinkPeople(ctx context.Context, tx *sql.Tx, workspaceID string, emails []
 			WHERE workspace_id = $1 AND email IN (`+placeholders(2, len(chunk))+`)`, args...); err != nil {
 			return fmt.Errorf("re-link messages: %w", err)
 		}
+		if err := addContactThreadsOfEmails(ctx, tx, workspaceID, chunk); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -212,11 +215,18 @@ func (s *Store) DeletePerson(ctx context.Context, workspaceID, id string) error 
 				return err
 			}
 		}
+		threads, err := threadsOfPeople(ctx, tx, id)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE participants SET person_id = NULL WHERE person_id = $1`, id); err != nil {
 			return fmt.Errorf("unlink messages: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM people WHERE id = $1`, id); err != nil {
 			return fmt.Errorf("delete person: %w", err)
+		}
+		if err := refreshContactThreads(ctx, tx, threads); err != nil {
+			return err
 		}
 		return emitData(ctx, tx, workspaceID, EventPersonDeleted, map[string]any{"id": id})
 	})

@@ -82,7 +82,14 @@ func (s *Store) RemovePersonEmail(ctx context.Context, workspaceID, personID, em
 		if err := emitPersonUpdated(ctx, tx, workspaceID, personID, "remove-email"); err != nil {
 			return err
 		}
-		return relinkPeople(ctx, tx, workspaceID, []string{email})
+		if err := relinkPeople(ctx, tx, workspaceID, []string{email}); err != nil {
+			return err
+		}
+		threads, err := threadsOfEmail(ctx, tx, workspaceID, email)
+		if err != nil {
+			return err
+		}
+		return refreshContactThreads(ctx, tx, threads)
 	})
 }
 
@@ -103,6 +110,10 @@ func (s *Store) MergePeople(ctx context.Context, workspaceID, keepID, otherID st
 		return nil, err
 	}
 	err = s.Tx(ctx, func(tx *sql.Tx) error {
+		threads, err := threadsOfPeople(ctx, tx, keepID, otherID)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE person_emails SET person_id = $1, is_primary = FALSE
 			WHERE workspace_id = $2 AND person_id = $3`, keepID, workspaceID, otherID); err != nil {
 			return fmt.Errorf("move addresses: %w", err)
@@ -124,6 +135,9 @@ func (s *Store) MergePeople(ctx context.Context, workspaceID, keepID, otherID st
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM people WHERE id = $1`, otherID); err != nil {
 			return fmt.Errorf("delete merged person: %w", err)
+		}
+		if err := refreshContactThreads(ctx, tx, threads); err != nil {
+			return err
 		}
 		if err := emitPersonUpdated(ctx, tx, workspaceID, keepID, "merge"); err != nil {
 			return err

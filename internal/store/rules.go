@@ -309,12 +309,18 @@ func (s *Store) LinkUnlinked(ctx context.Context, workspaceID string, emails []s
 	}
 	for _, chunk := range chunks(emails, 500) {
 		args := append([]any{workspaceID}, anys(chunk)...)
-		if _, err := s.DB.ExecContext(ctx, `UPDATE participants SET person_id = (SELECT pe.person_id FROM person_emails pe
-			WHERE pe.workspace_id = participants.workspace_id AND pe.email = participants.email)
-			WHERE workspace_id = $1 AND person_id IS NULL AND email IN (`+placeholders(2, len(chunk))+`)
-			AND EXISTS (SELECT 1 FROM person_emails pe WHERE pe.workspace_id = participants.workspace_id
-				AND pe.email = participants.email)`, args...); err != nil {
-			return fmt.Errorf("link participants: %w", err)
+		err := s.Tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `UPDATE participants SET person_id = (SELECT pe.person_id FROM person_emails pe
+				WHERE pe.workspace_id = participants.workspace_id AND pe.email = participants.email)
+				WHERE workspace_id = $1 AND person_id IS NULL AND email IN (`+placeholders(2, len(chunk))+`)
+				AND EXISTS (SELECT 1 FROM person_emails pe WHERE pe.workspace_id = participants.workspace_id
+					AND pe.email = participants.email)`, args...); err != nil {
+				return fmt.Errorf("link participants: %w", err)
+			}
+			return addContactThreadsOfEmails(ctx, tx, workspaceID, chunk)
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil

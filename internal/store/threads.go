@@ -67,39 +67,42 @@ type StoredMessage struct {
 // ThreadsForPerson lists the threads with a message where the person is
 // a participant, newest activity first.
 func (s *Store) ThreadsForPerson(ctx context.Context, workspaceID, personID string, limit, offset int) (int, []*ThreadSummary, error) {
-	return s.threadsWhere(ctx, `SELECT DISTINCT p.thread_id FROM people pe JOIN participants p ON p.person_id = pe.id
-		WHERE pe.id = $2 AND pe.workspace_id = $1`, workspaceID, personID, limit, offset)
+	return s.contactThreads(ctx, contactList{table: "person_threads", key: "person_id", owner: "people"},
+		workspaceID, personID, limit, offset)
 }
 
 // ThreadsForCompany lists the threads involving any person of the company.
 func (s *Store) ThreadsForCompany(ctx context.Context, workspaceID, companyID string, limit, offset int) (int, []*ThreadSummary, error) {
-	return s.threadsWhere(ctx, `SELECT DISTINCT p.thread_id FROM people pe JOIN participants p ON p.person_id = pe.id
-		WHERE pe.company_id = $2 AND pe.workspace_id = $1`, workspaceID, companyID, limit, offset)
+	return s.contactThreads(ctx, contactList{table: "company_threads", key: "company_id", owner: "companies"},
+		workspaceID, companyID, limit, offset)
 }
 
-// threadsWhere lists a page of the threads threadIDs selects (a query of
-// thread_id taking the workspace as $1 and arg as $2). A page costs a
-// fixed number of statements whatever its length: the page with its total
-// (a window count, so the threads are read once), then the participants,
+// contactList names a contact's list of threads (contact_threads.go) and
+// the table of the contacts, which scopes them to a workspace.
+type contactList struct{ table, key, owner string }
+
+// contactThreads lists a page of a contact's threads, newest activity
+// first, with their total. A page costs a fixed number of statements
+// whatever its length: the page with its total, then the participants,
 // snippets and holders of all its threads at once.
 //
-// The work is the contact's own threads, never the workspace's: the
-// contact's thread ids come from the (person, thread) index, and each
-// one's date from the threads' primary key, looked up one by one in a
-// subquery. Written as a join, PostgreSQL would rather scan every thread
-// of the workspace (its estimate of a company's threads is far too high).
-func (s *Store) threadsWhere(ctx context.Context, threadIDs, workspaceID, arg string, limit, offset int) (int, []*ThreadSummary, error) {
+// The page is read from the newest end of the contact's (contact, date,
+// thread) index, which holds every column it needs: the offset skips
+// index entries only, and the threads themselves are looked up for the
+// page's rows alone. The total counts the contact's entries in the
+// primary key; it is one scalar subquery, run once.
+func (s *Store) contactThreads(ctx context.Context, l contactList, workspaceID, contactID string, limit, offset int) (int, []*ThreadSummary, error) {
 	if limit <= 0 {
 		limit = 50
 	}
 	offset = max(offset, 0)
-	rows, err := s.DB.QueryContext(ctx, `SELECT t.id, t.subject, t.message_count, t.last_message_at, page.total
-		FROM (SELECT x.thread_id, x.last, COUNT(*) OVER () AS total
-			FROM (SELECT ids.thread_id, (SELECT l.last_message_at FROM threads l WHERE l.id = ids.thread_id) AS last
-				FROM (`+threadIDs+`) ids) x
-			ORDER BY x.last DESC, x.thread_id LIMIT $3 OFFSET $4) page
+	mine := `l.` + l.key + ` = $2 AND EXISTS (SELECT 1 FROM ` + l.owner + ` o WHERE o.id = $2 AND o.workspace_id = $1)`
+	count := `SELECT COUNT(*) FROM ` + l.table + ` l WHERE ` + mine
+	rows, err := s.DB.QueryContext(ctx, `SELECT t.id, t.subject, t.message_count, t.last_message_at, (`+count+`)
+		FROM (SELECT l.thread_id, l.last_message_at FROM `+l.table+` l WHERE `+mine+`
+			ORDER BY l.last_message_at DESC, l.thread_id LIMIT $3 OFFSET $4) page
 		JOIN threads t ON t.id = page.thread_id
-		ORDER BY page.last DESC, page.thread_id`, workspaceID, arg, limit, offset)
+		ORDER BY page.last_message_at DESC, page.thread_id`, workspaceID, contactID, limit, offset)
 	if err != nil {
 		return 0, nil, fmt.Errorf("list threads: %w", err)
 	}
@@ -121,7 +124,7 @@ func (s *Store) threadsWhere(ctx context.Context, threadIDs, workspaceID, arg st
 	}
 	if total < 0 {
 		// A page past the end has no row to carry the total.
-		if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+threadIDs+`) ids`, workspaceID, arg).Scan(&total); err != nil {
+		if err := s.DB.QueryRowContext(ctx, count, workspaceID, contactID).Scan(&total); err != nil {
 			return 0, nil, fmt.Errorf("count threads: %w", err)
 		}
 	}
