@@ -139,7 +139,7 @@ func resolve(ctx context.Context, tx *sql.Tx, workspaceID string, evs []queued) 
 			threadIDs = append(threadIDs, q.thread)
 		}
 	}
-	msgs, err := messageEventData(ctx, tx, workspaceID, msgIDs)
+	msgs, err := messageEventData(ctx, tx, msgIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -175,16 +175,19 @@ func resolve(ctx context.Context, tx *sql.Tx, workspaceID string, evs []queued) 
 // messageEventData reads what a message.created event says of each
 // message: ids, direction, the mailbox that brought it, and the people
 // and companies it is linked to. Never its subject or body.
-func messageEventData(ctx context.Context, tx *sql.Tx, workspaceID string, ids []string) (map[string]map[string]any, error) {
+func messageEventData(ctx context.Context, tx *sql.Tx, ids []string) (map[string]map[string]any, error) {
 	out := map[string]map[string]any{}
 	for _, chunk := range chunks(ids, 400) {
-		args := append([]any{workspaceID}, anys(chunk)...)
-		in := placeholders(2, len(chunk))
+		in := placeholders(1, len(chunk))
+		// By id alone: with the workspace in the condition too, SQLite
+		// walked the workspace's messages by its (workspace_id,
+		// message_key) index, testing each id, at every batch (0.85 s of a
+		// 20,000-message import instead of 0.12 s).
 		rows, err := tx.QueryContext(ctx, `SELECT m.id, m.message_key, m.thread_id, m.sent_at,
 			COALESCE(c.account_id, ''), COALESCE(i.direction, '')
 			FROM messages m LEFT JOIN folder_items i ON i.message_id = m.id
 			LEFT JOIN channels c ON c.id = i.channel_id
-			WHERE m.workspace_id = $1 AND m.id IN (`+in+`) ORDER BY m.id, i.direction DESC`, args...)
+			WHERE m.id IN (`+in+`) ORDER BY m.id, i.direction DESC`, anys(chunk)...)
 		if err != nil {
 			return nil, fmt.Errorf("read created messages: %w", err)
 		}
