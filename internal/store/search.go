@@ -4,25 +4,47 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // likePattern turns a user's search text into a case-insensitive LIKE
 // pattern matching it anywhere, with LIKE's wildcards escaped.
 func likePattern(q string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(strings.ToLower(strings.TrimSpace(q))) + "%"
+	return "%" + likeEscaper.Replace(strings.ToLower(strings.TrimSpace(q))) + "%"
 }
 
-// SearchPeople lists a workspace's people whose name or any address
-// contains q (case-insensitive), at most limit of them.
+// likeEscaper escapes LIKE's wildcards (with ESCAPE '\').
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// SearchPeople lists a workspace's people whose full name ("first
+// last"), last name or one of whose addresses starts with q
+// (case-insensitive), at most limit of them, by name.
+//
+// Each of the three is a range of an index (migration 0012_people_search):
+// the texts from q up to q followed by the greatest code point, in the
+// byte order of SQLite's BINARY collation and of PostgreSQL's C and
+// C.UTF-8 collations. LIKE 'q%' rechecks the range, so a database whose
+// collation orders text otherwise may miss matches but never returns a
+// person who does not match. A q in the middle of a word ("oe" for
+// "Doe") is not searched: that would read every person (LIKE '%q%').
 func (s *Store) SearchPeople(ctx context.Context, workspaceID, q string, limit int) ([]*Person, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	return s.people(ctx, personSelect+` WHERE p.workspace_id = $1 AND (
-		LOWER(p.first_name || ' ' || p.last_name) LIKE $2 ESCAPE '\'
-		OR p.id IN (SELECT pe.person_id FROM person_emails pe WHERE pe.workspace_id = $1 AND pe.email LIKE $2 ESCAPE '\'))
-		ORDER BY p.last_name, p.first_name, p.id LIMIT $3`, workspaceID, likePattern(q), limit)
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == "" {
+		return s.people(ctx, personSelect+` WHERE p.workspace_id = $1 ORDER BY p.last_name, p.first_name, p.id LIMIT $2`,
+			workspaceID, limit)
+	}
+	starts := func(expr string) string {
+		return expr + ` >= $2 AND ` + expr + ` < $3 AND ` + expr + ` LIKE $4 ESCAPE '\'`
+	}
+	return s.people(ctx, personSelect+` WHERE p.workspace_id = $1 AND p.id IN (
+		SELECT id FROM people WHERE workspace_id = $1 AND `+starts(`LOWER(first_name || ' ' || last_name)`)+`
+		UNION SELECT id FROM people WHERE workspace_id = $1 AND `+starts(`LOWER(last_name)`)+`
+		UNION SELECT person_id FROM person_emails WHERE workspace_id = $1 AND `+starts(`email`)+`)
+		ORDER BY p.last_name, p.first_name, p.id LIMIT $5`,
+		workspaceID, q, q+string(utf8.MaxRune), likeEscaper.Replace(q)+"%", limit)
 }
 
 // SearchCompanies lists a workspace's companies whose name or domain
