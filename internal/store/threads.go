@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 )
@@ -142,11 +143,11 @@ func (s *Store) fillThreads(ctx context.Context, workspaceID string, ts []*Threa
 	for i, t := range ts {
 		byID[t.ID], ids[i] = t, t.ID
 	}
-	latest, err := s.threadParticipants(ctx, ids, byID)
+	latest, threadOf, err := s.threadParticipants(ctx, ids, byID)
 	if err != nil {
 		return err
 	}
-	if err := s.threadHolders(ctx, ids, byID, latest); err != nil {
+	if err := s.threadHolders(ctx, threadOf, byID, latest); err != nil {
 		return err
 	}
 	latestIDs := make([]string, 0, len(latest))
@@ -171,29 +172,29 @@ func (s *Store) fillThreads(ctx context.Context, workspaceID string, ts []*Threa
 
 // threadParticipants sets the threads' participants, each address once,
 // senders first, in the order of their messages; it returns each thread's
-// latest message.
-func (s *Store) threadParticipants(ctx context.Context, ids []string, byID map[string]*ThreadSummary) (map[string]string, error) {
+// latest message, and the thread of each message.
+func (s *Store) threadParticipants(ctx context.Context, ids []string, byID map[string]*ThreadSummary) (latest, threadOf map[string]string, err error) {
 	type acc struct {
 		senders, others []Address
 		seen            map[string]bool
 	}
 	accs := map[string]*acc{}
-	latest := map[string]string{}
+	latest, threadOf = map[string]string{}, map[string]string{}
 	for _, chunk := range chunks(ids, 500) {
 		rows, err := s.DB.QueryContext(ctx, `SELECT m.thread_id, m.id, p.role, p.email, p.name FROM messages m
 			LEFT JOIN participants p ON p.message_id = m.id WHERE m.thread_id IN (`+placeholders(1, len(chunk))+`)
 			ORDER BY m.thread_id, m.sent_at, m.id, p.position`, anys(chunk)...)
 		if err != nil {
-			return nil, fmt.Errorf("thread participants: %w", err)
+			return nil, nil, fmt.Errorf("thread participants: %w", err)
 		}
 		for rows.Next() {
 			var thread, msg string
 			var role, email, name sql.NullString
 			if err := rows.Scan(&thread, &msg, &role, &email, &name); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("thread participants: %w", err)
+				return nil, nil, fmt.Errorf("thread participants: %w", err)
 			}
-			latest[thread] = msg
+			latest[thread], threadOf[msg] = msg, thread
 			a := accs[thread]
 			if a == nil {
 				a = &acc{seen: map[string]bool{}}
@@ -211,31 +212,49 @@ func (s *Store) threadParticipants(ctx context.Context, ids []string, byID map[s
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("thread participants: %w", err)
+			return nil, nil, fmt.Errorf("thread participants: %w", err)
 		}
 	}
 	for id, a := range accs {
 		byID[id].Participants = append(a.senders, a.others...)
 	}
-	return latest, nil
+	return latest, threadOf, nil
 }
 
 // threadHolders sets the mailboxes holding each thread's messages, and
-// those holding its latest message.
-func (s *Store) threadHolders(ctx context.Context, ids []string, byID map[string]*ThreadSummary, latest map[string]string) error {
-	for _, chunk := range chunks(ids, 500) {
-		hs, err := s.holdersWhere(ctx, `m.thread_id IN (`+placeholders(1, len(chunk))+`)`, anys(chunk)...)
+// those holding its latest message. It reads the messages' folder items
+// by message id: the messages table, whose rows are wide, is not read
+// again.
+func (s *Store) threadHolders(ctx context.Context, threadOf map[string]string, byID map[string]*ThreadSummary, latest map[string]string) error {
+	msgIDs := slices.Sorted(maps.Keys(threadOf))
+	for _, chunk := range chunks(msgIDs, 500) {
+		rows, err := s.DB.QueryContext(ctx, `SELECT DISTINCT i.message_id, a.member_id, c.visibility, i.direction, a.id
+			FROM folder_items i
+			JOIN channels c ON c.id = i.channel_id
+			JOIN connected_accounts a ON a.id = c.account_id
+			WHERE i.message_id IN (`+placeholders(1, len(chunk))+`) ORDER BY i.message_id, a.id, i.direction`, anys(chunk)...)
 		if err != nil {
-			return err
+			return fmt.Errorf("thread holders: %w", err)
 		}
-		for _, h := range hs {
-			t := byID[h.threadID]
-			if !slices.Contains(t.Holders, h.Holder) {
-				t.Holders = append(t.Holders, h.Holder)
+		for rows.Next() {
+			var msg string
+			var h Holder
+			if err := rows.Scan(&msg, &h.MemberID, &h.Visibility, &h.Direction, &h.AccountID); err != nil {
+				rows.Close()
+				return fmt.Errorf("thread holders: %w", err)
 			}
-			if h.messageID == latest[h.threadID] {
-				t.SnippetHolders = append(t.SnippetHolders, h.Holder)
+			thread := threadOf[msg]
+			t := byID[thread]
+			if !slices.Contains(t.Holders, h) {
+				t.Holders = append(t.Holders, h)
 			}
+			if msg == latest[thread] {
+				t.SnippetHolders = append(t.SnippetHolders, h)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("thread holders: %w", err)
 		}
 	}
 	return nil
