@@ -39,7 +39,10 @@ func (s *Store) SearchPeople(ctx context.Context, workspaceID, q string, limit i
 	starts := func(expr string) string {
 		return expr + ` >= $2 AND ` + expr + ` < $3 AND ` + expr + ` LIKE $4 ESCAPE '\'`
 	}
-	return s.people(ctx, personSelect+` WHERE p.workspace_id = $1 AND p.id IN (
+	// The people are looked up by id: the subqueries scope them to the
+	// workspace (SQLite would otherwise read the workspace's people and
+	// test each one against the list).
+	return s.people(ctx, personSelect+` WHERE p.id IN (
 		SELECT id FROM people WHERE workspace_id = $1 AND `+starts(`LOWER(first_name || ' ' || last_name)`)+`
 		UNION SELECT id FROM people WHERE workspace_id = $1 AND `+starts(`LOWER(last_name)`)+`
 		UNION SELECT person_id FROM person_emails WHERE workspace_id = $1 AND `+starts(`email`)+`)
