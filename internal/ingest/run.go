@@ -161,8 +161,13 @@ func (r *run) apply(ctx context.Context, f *store.Folder, b provider.Batch, resu
 	}
 	ws := r.account.WorkspaceID
 	var removed, created, listed int
+	var alone bool
 	err := r.retry(ctx, func(tx *sql.Tx) error {
 		if err := store.FenceLease(ctx, tx, r.account.ChannelID, r.owner, time.Now().Add(r.s.leaseTTL())); err != nil {
+			return err
+		}
+		seq, err := store.EventSeq(ctx, tx, ws)
+		if err != nil {
 			return err
 		}
 		if b.Reset {
@@ -194,7 +199,12 @@ func (r *run) apply(ctx context.Context, f *store.Folder, b provider.Batch, resu
 				return err
 			}
 		}
-		return store.SetFolderCursor(ctx, tx, f.ID, b.Cursor, listed)
+		if err := store.SetFolderCursor(ctx, tx, f.ID, b.Cursor, listed); err != nil {
+			return err
+		}
+		first, err := store.FlushEvents(ctx, tx, ws)
+		alone = first == 0 || first == seq+1
+		return err
 	})
 	if err != nil {
 		return err
@@ -202,8 +212,13 @@ func (r *run) apply(ctx context.Context, f *store.Folder, b provider.Batch, resu
 	if listed >= 0 {
 		r.listed[f.ID] = listed
 	}
-	if err := r.s.Store.LinkUnlinked(ctx, ws, importedEmails(results)); err != nil {
-		return err
+	// A batch that ran alone saw every person before linking its
+	// participants, and no participant was stored unseen by the people it
+	// created: there is nothing to re-link (store.FlushEvents).
+	if !alone {
+		if err := r.s.Store.LinkUnlinked(ctx, ws, importedEmails(results)); err != nil {
+			return err
+		}
 	}
 	if err := r.s.Store.RepairThreads(ctx, ws, importedKeys(results)); err != nil {
 		return err

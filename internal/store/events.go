@@ -50,8 +50,12 @@ type queued struct {
 	at               int64
 }
 
-// txEvents are the events of one open transaction.
-type txEvents struct{ list []queued }
+// txEvents are the events of one open transaction, and the number each
+// workspace's first event got once written.
+type txEvents struct {
+	list  []queued
+	first map[string]int64
+}
 
 // open maps each transaction run by Store.Tx to its events.
 var open sync.Map // *sql.Tx → *txEvents
@@ -94,35 +98,78 @@ func (ev *txEvents) flush(ctx context.Context, tx *sql.Tx) error {
 		if err != nil {
 			return err
 		}
-		if err := writeEvents(ctx, tx, ws, rows); err != nil {
+		first, err := writeEvents(ctx, tx, ws, rows)
+		if err != nil {
 			return err
+		}
+		if ev.first == nil {
+			ev.first = map[string]int64{}
+		}
+		if _, ok := ev.first[ws]; !ok && first > 0 {
+			ev.first[ws] = first
 		}
 	}
 	ev.list = nil
 	return nil
 }
 
+// EventSeq returns the number of the workspace's last event, as tx sees
+// it now (0 before the first).
+func EventSeq(ctx context.Context, tx *sql.Tx, workspaceID string) (int64, error) {
+	var seq int64
+	err := tx.QueryRowContext(ctx, `SELECT seq FROM event_counters WHERE workspace_id = $1`, workspaceID).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read event counter: %w", err)
+	}
+	return seq, nil
+}
+
+// FlushEvents writes the events a transaction of Store.Tx has queued so
+// far, instead of at commit, and returns the number the workspace's first
+// event of the transaction got (0 if it wrote none). It locks the
+// workspace's counter row until commit: call it last.
+//
+// Every transaction that stores a message or gives an address an owner
+// writes an event, so a transaction whose first event follows the number
+// EventSeq read at its start ran alone: no other one committed a
+// workspace's write in between (the ingest skips LinkUnlinked then).
+func FlushEvents(ctx context.Context, tx *sql.Tx, workspaceID string) (int64, error) {
+	v, ok := open.Load(tx)
+	if !ok {
+		return 0, errors.New("flush events: not a transaction of Store.Tx")
+	}
+	ev := v.(*txEvents)
+	if err := ev.flush(ctx, tx); err != nil {
+		return 0, err
+	}
+	return ev.first[workspaceID], nil
+}
+
 // writeEvents numbers and inserts one workspace's events.
-func writeEvents(ctx context.Context, tx *sql.Tx, workspaceID string, evs []queued) error {
+// It returns the first one's number (0 if there are none).
+func writeEvents(ctx context.Context, tx *sql.Tx, workspaceID string, evs []queued) (int64, error) {
 	if len(evs) == 0 {
-		return nil
+		return 0, nil
 	}
 	var last int64
 	if err := tx.QueryRowContext(ctx, `INSERT INTO event_counters (workspace_id, seq) VALUES ($1, $2)
 		ON CONFLICT (workspace_id) DO UPDATE SET seq = event_counters.seq + $2 RETURNING seq`,
 		workspaceID, len(evs)).Scan(&last); err != nil {
-		return fmt.Errorf("number events: %w", err)
+		return 0, fmt.Errorf("number events: %w", err)
 	}
 	first := last - int64(len(evs)) + 1
 	rows := make([][]any, len(evs))
 	for i, q := range evs {
 		data, err := json.Marshal(q.data)
 		if err != nil {
-			return fmt.Errorf("encode %s event: %w", q.typ, err)
+			return 0, fmt.Errorf("encode %s event: %w", q.typ, err)
 		}
 		rows[i] = []any{workspaceID, first + int64(i), q.typ, q.at, string(data)}
 	}
-	return insertRows(ctx, tx, `INSERT INTO events (workspace_id, seq, type, occurred_at, data) VALUES `, "", rows)
+	return first, insertRows(ctx, tx, `INSERT INTO events (workspace_id, seq, type, occurred_at, data) VALUES `, "", rows)
 }
 
 // resolve fills in the data of message.created and thread.updated events

@@ -107,6 +107,9 @@ func TestEventFeedOrderAndReplay(t *testing.T) {
 			fmt.Sprint(created["personIds"]) != fmt.Sprint([]any{jane.ID}) || fmt.Sprint(created["companyIds"]) != fmt.Sprint([]any{co.ID}) {
 			t.Errorf("message.created data: %v", created)
 		}
+		if created["sentAt"] != "2026-05-01T09:00:00Z" || created["threadId"] == "" || created["threadId"] == nil {
+			t.Errorf("message.created date and thread: %v", created)
+		}
 		var thread map[string]any
 		json.Unmarshal(evs[5].Data, &thread)
 		if thread["messageCount"] != float64(2) {
@@ -237,4 +240,68 @@ func TestConcurrentWritersNeverSkip(t *testing.T) {
 	if len(read) != committed {
 		t.Fatalf("reader saw %d events, %d were committed", len(read), committed)
 	}
+}
+
+// TestFlushEventsTellsALoneWriter checks the signal the ingest uses to
+// skip LinkUnlinked: a transaction's first event follows the number read
+// at its start only if no other write of the workspace committed between.
+func TestFlushEventsTellsALoneWriter(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		st := New(db)
+		ws, err := st.CreateWorkspace(ctx, "w", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		day := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+		store := func(tx *sql.Tx, key string) {
+			t.Helper()
+			if _, err := InsertMessages(ctx, tx, ws.ID, []*NewMessage{{Key: key, SentAt: day,
+				Participants: []NewParticipant{{Role: "from", Email: "jane@acme.example"}}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cases := []struct {
+			name      string
+			meanwhile func(t *testing.T) // commits between the transaction's start and its flush
+			alone     bool
+		}{
+			{"nothing else", func(*testing.T) {}, true},
+			{"a person created", func(t *testing.T) {
+				if _, err := st.AddPerson(ctx, ws.ID, NewPerson{Emails: []string{"jane@acme.example"}, CreatedBy: CreatedByUser}); err != nil {
+					t.Fatal(err)
+				}
+			}, false},
+			{"another batch", func(t *testing.T) {
+				if err := st.Tx(ctx, func(tx *sql.Tx) error { store(tx, "other@acme.example"); return nil }); err != nil {
+					t.Fatal(err)
+				}
+			}, false},
+		}
+		for i, c := range cases {
+			if !c.alone && db.Kind != database.Postgres {
+				continue // SQLite runs one write transaction at a time
+			}
+			tx, err := st.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seq, err := EventSeq(ctx, tx, ws.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			store(tx, fmt.Sprintf("m%d@acme.example", i))
+			c.meanwhile(t)
+			first, err := FlushEvents(ctx, tx, ws.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := Commit(ctx, tx); err != nil {
+				t.Fatal(err)
+			}
+			if got := first == seq+1; got != c.alone {
+				t.Errorf("%s: counter %d at start, first event %d: alone %v, want %v", c.name, seq, first, got, c.alone)
+			}
+		}
+	})
 }
