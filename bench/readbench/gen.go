@@ -156,6 +156,10 @@ func generate(ctx context.Context, db *database.DB, s shape) (string, error) {
 	if err := st.RebuildContactThreads(ctx, w.ID); err != nil {
 		return "", err
 	}
+	// The search index, which the import writes as it goes.
+	if err := st.IndexUnindexed(ctx); err != nil {
+		return "", err
+	}
 	// Fresh statistics, as a live server would have them; then the name
 	// that marks the workspace complete for -keep.
 	analyze := "ANALYZE"

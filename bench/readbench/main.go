@@ -11,6 +11,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -48,6 +49,8 @@ type config struct {
 	requests int
 	dbs      []database.Kind
 	keep     string // directory of kept SQLite files; PostgreSQL databases are kept too
+	dbname   string // the kept PostgreSQL database, "" for readbench_<messages>
+	only     string // only the request kinds whose name contains this
 }
 
 func main() {
@@ -84,6 +87,8 @@ func parseFlags(args []string) (config, error) {
 	dbs := fs.String("db", "sqlite,postgres", "databases, comma-separated (sqlite, postgres)")
 	fs.StringVar(&cfg.keep, "keep", "", "keep the generated databases and reuse them on the next run: SQLite files in `DIR`, "+
 		"PostgreSQL databases named readbench_<messages>")
+	fs.StringVar(&cfg.dbname, "dbname", "", "with -keep, the PostgreSQL database's name (default readbench_<messages>)")
+	fs.StringVar(&cfg.only, "only", "", "measure only the request kinds whose name contains this `text`")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -159,6 +164,9 @@ func benchDB(ctx context.Context, cfg config, kind database.Kind, out io.Writer)
 		{"thread", func() string { return "/api/v1/threads/" + t.threads[rng.IntN(len(t.threads))] }},
 		{"people list, search", func() string { return "/api/v1/people?q=" + url.QueryEscape(t.searches[rng.IntN(len(t.searches))]) }},
 	} {
+		if !strings.Contains(k.name, cfg.only) {
+			continue
+		}
 		times, stmts, err := measure(ctx, srv.URL, token, cfg.requests, k.path, counter)
 		if err != nil {
 			return fmt.Errorf("%s: %w", k.name, err)
@@ -168,6 +176,9 @@ func benchDB(ctx context.Context, cfg config, kind database.Kind, out io.Writer)
 			perReq = fmt.Sprintf("%.1f", float64(stmts)/float64(cfg.requests))
 		}
 		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%s\t\n", k.name, ms(pct(times, 50)), ms(pct(times, 95)), ms(pct(times, 100)), perReq)
+	}
+	if err := benchSearch(ctx, cfg, kind, db, ws, srv.URL, counter, tw); err != nil {
+		return err
 	}
 	return tw.Flush()
 }
@@ -233,7 +244,7 @@ func postgresDB(ctx context.Context, cfg config) (string, func(), error) {
 		return "", nil, fmt.Errorf("connect %s: %w", admin, err)
 	}
 	defer conn.Close(ctx)
-	name := fmt.Sprintf("readbench_%d", cfg.shape.messages)
+	name := cmp.Or(cfg.dbname, fmt.Sprintf("readbench_%d", cfg.shape.messages))
 	var exists bool
 	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
 		return "", nil, err

@@ -341,11 +341,11 @@ func runSearch(ctx context.Context, app *App, args []string) error {
 		if err != nil {
 			return err
 		}
-		msgs, err := st.SearchMessages(ctx, ws.ID, viewer.ID, words, store.SearchBound)
+		total, hits, err := st.SearchMessages(ctx, ws.ID, viewer.ID, words, store.SearchBound, *limit, *offset)
 		if err != nil {
 			return err
 		}
-		page := visibility.Page(visibility.Search(viewer.ID, msgs, words), *limit, *offset)
+		page := visibility.Search(viewer.ID, total, hits)
 		if app.json {
 			return app.printJSON(page)
 		}

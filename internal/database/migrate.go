@@ -6,10 +6,12 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"path"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/mailsync/mailsync/internal/fulltext"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
@@ -18,9 +20,43 @@ import (
 // Migrations are plain SQL files, applied in name order, each once. The
 // same files run on SQLite and PostgreSQL: they use only types and syntax
 // both accept (TEXT ids, BIGINT unix milliseconds, BOOLEAN, ON CONFLICT).
+// Where the engines cannot share a schema (full-text search: FTS5 tables,
+// tsvector columns), a migration is two files, NAME.sqlite.sql and
+// NAME.postgres.sql, and each engine applies its own.
 //
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
+
+// goSteps are migration steps written in Go, run in the transaction of
+// the migration of the same prefix, after its SQL: a backfill that needs
+// what only Go computes (the words package fulltext cuts).
+var goSteps = map[string]func(context.Context, *sql.Tx) error{
+	"0013_search": fulltext.Backfill,
+}
+
+// migrationNames lists the migration files kind applies, in order.
+func migrationNames(kind Kind) ([]string, error) {
+	all, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, name := range all {
+		base := strings.TrimSuffix(name, ".sql")
+		if other := strings.TrimPrefix(path.Ext(base), "."); (other == string(SQLite) || other == string(Postgres)) && other != string(kind) {
+			continue
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// goStep returns the Go step of a migration file, nil when it has none.
+func goStep(name string) func(context.Context, *sql.Tx) error {
+	base, _, _ := strings.Cut(path.Base(name), ".")
+	return goSteps[base]
+}
 
 // Migrate brings mailsync's schema and the job queue's schema up to date.
 func Migrate(ctx context.Context, db *DB) error {
@@ -34,7 +70,7 @@ func Migrate(ctx context.Context, db *DB) error {
 // carries has been applied: a process started by an older binary, or a
 // database migrated by none, is not ready.
 func CheckCurrent(ctx context.Context, db *DB) error {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	names, err := migrationNames(db.Kind)
 	if err != nil {
 		return err
 	}
@@ -55,11 +91,10 @@ func migrateOwn(ctx context.Context, db *DB) error {
 		name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	names, err := migrationNames(db.Kind)
 	if err != nil {
 		return err
 	}
-	sort.Strings(names)
 	for _, name := range names {
 		if err := applyMigration(ctx, db, name); err != nil {
 			return err
@@ -90,6 +125,11 @@ func applyMigration(ctx context.Context, db *DB, name string) error {
 			return fmt.Errorf("migration %s: %w\n%s", name, err, stmt)
 		}
 	}
+	if step := goStep(name); step != nil {
+		if err := step(ctx, tx); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)`,
 		name, time.Now().UnixMilli()); err != nil {
 		return fmt.Errorf("migration %s: %w", name, err)
@@ -97,11 +137,28 @@ func applyMigration(ctx context.Context, db *DB, name string) error {
 	return tx.Commit()
 }
 
-// splitStatements splits a migration on semicolons at line ends; the
-// migrations contain no procedural code, so this is all they need.
+// splitStatements splits a migration on semicolons at line ends, except
+// inside a trigger's body (CREATE TRIGGER … BEGIN … END;), the only
+// procedural code the migrations contain.
 func splitStatements(body string) []string {
 	var out []string
+	var parts []string
+	trigger := ""
 	for _, part := range strings.Split(body, ";\n") {
+		if trigger != "" {
+			trigger += ";\n" + part
+			if strings.HasSuffix(strings.TrimSpace(part), "END") {
+				parts, trigger = append(parts, trigger), ""
+			}
+			continue
+		}
+		if strings.Contains(part, "CREATE TRIGGER") {
+			trigger = part
+			continue
+		}
+		parts = append(parts, part)
+	}
+	for _, part := range parts {
 		var lines []string
 		for _, line := range strings.Split(part, "\n") {
 			if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "--") {

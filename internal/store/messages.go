@@ -98,6 +98,9 @@ func InsertMessages(ctx context.Context, tx *sql.Tx, workspaceID string, msgs []
 	if err := insertParticipants(ctx, tx, workspaceID, ids, threadOf, fresh); err != nil {
 		return nil, err
 	}
+	if err := indexForSearch(ctx, tx, workspaceID, ids, fresh); err != nil {
+		return nil, err
+	}
 	if err := putAttachments(ctx, tx, contents); err != nil {
 		return nil, err
 	}

@@ -290,11 +290,11 @@ func (s *server) search(ctx context.Context, m *store.Member, q string, limit, o
 	if len(words) == 0 {
 		return visibility.SearchPage{}, errorf(http.StatusBadRequest, "q is required: the words to search for")
 	}
-	msgs, err := s.cfg.Store.SearchMessages(ctx, m.WorkspaceID, m.ID, words, store.SearchBound)
+	total, hits, err := s.cfg.Store.SearchMessages(ctx, m.WorkspaceID, m.ID, words, store.SearchBound, limit, offset)
 	if err != nil {
 		return visibility.SearchPage{}, err
 	}
-	return visibility.Page(visibility.Search(m.ID, msgs, words), limit, offset), nil
+	return visibility.Search(m.ID, total, hits), nil
 }
 
 func (s *server) apiMessage(w http.ResponseWriter, r *http.Request, m *store.Member) error {

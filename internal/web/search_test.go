@@ -80,9 +80,11 @@ func TestSearchRedaction(t *testing.T) {
 
 func none(*fixture) []string { return nil }
 
-// Rows are the rows of `messages list`, redacted for the caller, and
-// ranking uses only what the caller sees: a message whose withheld
-// subject and body repeat the word ranks as a participant match alone.
+// Rows are the rows of `messages list`, redacted for the caller, ranked
+// by where the words were found (participants, then the subject, then
+// the body), newest first among equals, from what the caller sees only:
+// a message whose withheld subject and body repeat the word ranks as a
+// participant match, and one matching only in a withheld body is absent.
 func TestSearchRowsRankingAndPaging(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		f := newFixture(t, db)
@@ -92,10 +94,15 @@ func TestSearchRowsRankingAndPaging(t *testing.T) {
 			Participants: []store.NewParticipant{{Role: "from", Email: "pat@acme.test", Name: "Pat Doe"},
 				{Role: "to", Email: f.alice.Email}}}
 		ranked := f.deliver(t, f.acctA, old)[old.Key] // alice's mailbox shares metadata only
+		newest := &store.NewMessage{Key: "body-only@acme.test", Subject: "Lunch", Text: "ask pat", Snippet: "ask pat",
+			SentAt: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC),
+			Participants: []store.NewParticipant{{Role: "from", Email: "lee@acme.test", Name: "Lee"},
+				{Role: "to", Email: f.alice.Email}}}
+		bodyOnly := f.deliver(t, f.acctA, newest)[newest.Key]
 
 		_, ids := f.search(t, "alice", "pat", "")
-		if len(ids) != 4 || ids[0] != ranked {
-			t.Fatalf("alice (owner) searching pat: %v, want %s first", ids, ranked)
+		if len(ids) != 5 || ids[4] != bodyOnly || !slices.Contains(ids, ranked) {
+			t.Fatalf("alice (owner) searching pat: %v, want the body match %s last", ids, bodyOnly)
 		}
 		res, ids := f.search(t, "carol", "pat", "")
 		if want := []string{f.evilMsg, f.sharedMsg, f.soloMsg, ranked}; !slices.Equal(ids, want) || res.Total != 4 {
@@ -202,21 +209,22 @@ func TestSearchCandidatesNarrowByLevel(t *testing.T) {
 			{f.carol, []string{"pat", "solo-body"}, nil},
 			{f.carol, []string{"pat"}, []string{f.evilMsg, f.sharedMsg, f.soloMsg}},
 		} {
-			msgs, err := f.st.SearchMessages(ctx, f.ws.ID, c.viewer.ID, c.words, store.SearchBound)
+			words := visibility.SearchWords(strings.Join(c.words, " "), store.MaxSearchWords)
+			total, hits, err := f.st.SearchMessages(ctx, f.ws.ID, c.viewer.ID, words, store.SearchBound, 100, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var ids []string
-			for _, m := range msgs {
-				ids = append(ids, m.ID)
+			for _, h := range hits {
+				ids = append(ids, h.Message.ID)
 			}
-			if !slices.Equal(ids, c.want) {
-				t.Errorf("%s, %q: candidates %v, want %v", c.viewer.Email, c.words, ids, c.want)
+			if !slices.Equal(ids, c.want) || total != len(c.want) {
+				t.Errorf("%s, %q: %d candidates %v, want %v", c.viewer.Email, c.words, total, ids, c.want)
 			}
 		}
-		msgs, err := f.st.SearchMessages(ctx, f.ws.ID, f.carol.ID, []string{"pat"}, 2)
-		if err != nil || len(msgs) != 2 || msgs[0].ID != f.evilMsg {
-			t.Fatalf("bound 2: %d candidates (%v), want the 2 newest", len(msgs), err)
+		total, hits, err := f.st.SearchMessages(ctx, f.ws.ID, f.carol.ID, []string{"pat"}, 2, 100, 0)
+		if err != nil || total != 2 || len(hits) != 2 || hits[0].Message.ID != f.evilMsg {
+			t.Fatalf("bound 2: %d candidates (%v), want the 2 newest", total, err)
 		}
 	})
 }
@@ -251,6 +259,119 @@ func TestSearchPage(t *testing.T) {
 		}
 		if _, page := b.do("GET", "/search", nil); !strings.Contains(page, `role="search"`) {
 			t.Error("the empty search page has no search box")
+		}
+	})
+}
+
+// The index cuts words the same way on both databases: case and
+// diacritics folded, an address is its words, a word matches whole words
+// only.
+func TestSearchWordsMatchAlikeOnBothEngines(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		m := &store.NewMessage{Key: "cafe@acme.test", Subject: "Réunion au Café", Text: "Prix: 12,50 EUR. Straße",
+			SentAt: time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC),
+			Participants: []store.NewParticipant{{Role: "from", Email: "Zoë.Müller@Kunde.example", Name: "Zoë Müller"},
+				{Role: "to", Email: f.carol.Email}}}
+		id := f.deliver(t, f.acctA, m)[m.Key] // alice's own mailbox: she sees everything
+		for _, c := range []struct {
+			q     string
+			found bool
+		}{
+			{"cafe", true}, {"CAFÉ reunion", true}, {"zoe.muller@kunde.example", true}, {"muller kunde", true},
+			{"prix 12 50", true}, {"straße", true}, {"strasse", false},
+			{"reu", false}, // not the start of a word
+			{"afe", false}, // nor its middle
+		} {
+			_, ids := f.search(t, "alice", c.q, "")
+			if got := slices.Contains(ids, id); got != c.found {
+				t.Errorf("searching %q: found %v, want %v", c.q, got, c.found)
+			}
+		}
+	})
+}
+
+// Messages deleted with their mailbox leave the index with them: they are
+// no longer found nor counted, and their index rows are gone.
+func TestSearchForgetsDeletedMessages(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		if res, _ := f.search(t, "carol", "plain version", ""); res.Total != 1 {
+			t.Fatalf("before: total %d, want the evil message", res.Total)
+		}
+		before := indexRows(t, db)
+		if err := f.st.DeleteAccount(ctx, f.ws.ID, f.evilAccount); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{"plain version", "newsletter payloads"} {
+			if res, ids := f.search(t, "carol", q, ""); res.Total != 0 || ids != nil {
+				t.Errorf("after deletion, %q: total %d, %v", q, res.Total, ids)
+			}
+		}
+		if res, ids := f.search(t, "carol", "pat", ""); res.Total != 2 || !slices.Equal(ids, []string{f.sharedMsg, f.soloMsg}) {
+			t.Errorf("after deletion, pat: total %d, %v; want the two others", res.Total, ids)
+		}
+		if after := indexRows(t, db); after != before-1 {
+			t.Errorf("index rows: %d before, %d after deleting one message", before, after)
+		}
+	})
+}
+
+// indexRows counts the index rows of every table that holds them.
+func indexRows(t *testing.T, db *database.DB) int {
+	t.Helper()
+	tables := []string{"message_search"}
+	if db.Kind == database.SQLite {
+		tables = []string{"search_docs", "search_p", "search_ps", "search_psb"}
+	}
+	counts := map[int]bool{}
+	n := 0
+	for _, table := range tables {
+		if err := db.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		counts[n] = true
+	}
+	if len(counts) != 1 {
+		t.Fatalf("index tables disagree: %v", counts)
+	}
+	return n
+}
+
+// Migration 0013 indexes the messages stored before it: a database
+// whose index is dropped and the migration forgotten finds the same
+// messages once migrated again.
+func TestSearchMigrationBackfills(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		queries := []string{"pat", "shared subject", "solo body", "plain version"}
+		want := map[string][]string{}
+		for _, q := range queries {
+			_, want[q] = f.search(t, "alice", q, "")
+		}
+		drop := []string{"DROP TABLE message_search"}
+		if db.Kind == database.SQLite {
+			drop = []string{"DROP TRIGGER messages_search_delete", "DROP VIEW message_search", "DROP TABLE search_p",
+				"DROP TABLE search_ps", "DROP TABLE search_psb", "DROP TABLE search_docs"}
+		}
+		drop = append(drop, `DELETE FROM schema_migrations WHERE name LIKE '%0013_search%'`)
+		for _, q := range drop {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if err := database.Migrate(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		if n := indexRows(t, db); n != 4 {
+			t.Errorf("%d index rows after the backfill, want the 4 messages", n)
+		}
+		for _, q := range queries {
+			if _, got := f.search(t, "alice", q, ""); !slices.Equal(got, want[q]) || len(got) == 0 {
+				t.Errorf("after the backfill, %q finds %v, want %v", q, got, want[q])
+			}
 		}
 	})
 }
