@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"fmt"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -185,20 +184,10 @@ func (s *Store) searchFound(ctx context.Context, workspaceID, viewerID string, w
 				ORDER BY search_psb.rowid DESC LIMIT $4))
 			GROUP BY doc ORDER BY doc DESC LIMIT $4`
 	}
-	rows, err := s.DB.QueryContext(ctx, query, workspaceID, viewerID, matchQuery(s.DB.Kind, words), bound)
-	if err != nil {
-		return nil, fmt.Errorf("search messages: %w", err)
-	}
-	defer rows.Close()
-	var out []foundMessage
-	for rows.Next() {
+	return queryAll(ctx, s.DB, "search messages", func(r interface{ Scan(...any) error }) (foundMessage, error) {
 		var f foundMessage
-		if err := rows.Scan(&f.id, &f.found, &f.sentAt); err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
+		return f, r.Scan(&f.id, &f.found, &f.sentAt)
+	}, query, workspaceID, viewerID, matchQuery(s.DB.Kind, words), bound)
 }
 
 // matchQuery writes words as the engine's full-text query: all of them,

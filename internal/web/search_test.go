@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -287,6 +288,17 @@ func TestSearchWordsMatchAlikeOnBothEngines(t *testing.T) {
 			if got := slices.Contains(ids, id); got != c.found {
 				t.Errorf("searching %q: found %v, want %v", c.q, got, c.found)
 			}
+		}
+		// Dates far from today (spam's year 9999) are indexed too, in order.
+		var far []*store.NewMessage
+		for i, year := range []int{1900, 9999, 9999, 1800} {
+			far = append(far, &store.NewMessage{Key: fmt.Sprintf("far%d@acme.test", i), Subject: "farfetched",
+				SentAt: time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC)})
+		}
+		ids := f.deliver(t, f.acctA, far...)
+		if _, got := f.search(t, "alice", "farfetched", ""); len(got) != 4 ||
+			got[2] != ids["far0@acme.test"] || got[3] != ids["far3@acme.test"] {
+			t.Errorf("far dates: found %v, want all 4, 1900 and 1800 last (%v)", got, ids)
 		}
 	})
 }

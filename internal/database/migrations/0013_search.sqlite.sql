@@ -24,13 +24,15 @@ CREATE VIRTUAL TABLE search_psb USING fts5(words, content='', contentless_delete
     tokenize="unicode61 remove_diacritics 0 categories 'L* M* N* P* S* Z* C*' separators ' '");
 -- The store writes index rows with the statement it uses on PostgreSQL:
 -- an INSERT into message_search, here a view whose trigger numbers the
--- row and fills the three tables.
+-- row and fills the three tables. A date past year 2248 (or before 1691)
+-- is taken as that limit, so that the number fits in 64 bits.
 CREATE VIEW message_search (message_id, workspace_id, sent_at, p, ps, psb) AS
     SELECT message_id, workspace_id, doc >> 20, '', '', '' FROM search_docs;
 CREATE TRIGGER message_search_insert INSTEAD OF INSERT ON message_search BEGIN
     INSERT INTO search_docs (doc, message_id, workspace_id)
-        SELECT COALESCE(MAX(doc) + 1, NEW.sent_at * 1048576), NEW.message_id, NEW.workspace_id FROM search_docs
-        WHERE doc BETWEEN NEW.sent_at * 1048576 AND NEW.sent_at * 1048576 + 1048575;
+        SELECT COALESCE(MAX(doc) + 1, base), NEW.message_id, NEW.workspace_id
+        FROM (SELECT MIN(MAX(NEW.sent_at, -8796093022207), 8796093022207) * 1048576 AS base) b
+        LEFT JOIN search_docs ON doc BETWEEN base AND base + 1048575;
     INSERT INTO search_p (rowid, words) SELECT doc, NEW.p FROM search_docs WHERE message_id = NEW.message_id;
     INSERT INTO search_ps (rowid, words) SELECT doc, NEW.ps FROM search_docs WHERE message_id = NEW.message_id;
     INSERT INTO search_psb (rowid, words) SELECT doc, NEW.psb FROM search_docs WHERE message_id = NEW.message_id;
