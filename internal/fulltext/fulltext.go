@@ -17,11 +17,14 @@ import (
 )
 
 // Limits on what is indexed: a body's words past its first MaxBodyBytes
-// are not searchable (a tsvector holds at most 1 MB), and neither is a
-// "word" longer than MaxWordBytes (base64 and hex runs, not words anyone types).
+// are not searchable, nor a "word" longer than MaxWordBytes (base64 and
+// hex runs, not words anyone types), nor a message's distinct words past
+// maxSetBytes (a pathological subject or recipient list: a tsvector
+// holds at most 1 MB, and a longer one would fail the import's batch).
 const (
 	MaxBodyBytes = 100_000
 	MaxWordBytes = 64
+	maxSetBytes  = 300_000
 )
 
 // Words splits text into lowercase words without diacritics ("Café" is
@@ -98,7 +101,7 @@ func NewDoc(messageID, workspaceID string, sentAt int64, subject, body string, p
 	var b strings.Builder
 	add := func(text string) {
 		each(text, func(w string) {
-			if !words[w] {
+			if !words[w] && b.Len()+len(w) < maxSetBytes {
 				words[w] = true
 				if b.Len() > 0 {
 					b.WriteByte(' ')

@@ -1,6 +1,7 @@
 package fulltext
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -41,5 +42,18 @@ func TestNewDoc(t *testing.T) {
 		if c.set != c.want {
 			t.Errorf("set %q, want %q", c.set, c.want)
 		}
+	}
+}
+
+// However many words a message has, its sets stay under what a tsvector
+// holds (1 MB).
+func TestNewDocBounded(t *testing.T) {
+	var huge strings.Builder
+	for i := range 200_000 {
+		fmt.Fprintf(&huge, "w%d ", i)
+	}
+	d := NewDoc("m", "w", 7, huge.String(), "", []Participant{{"", huge.String()}})
+	if len(d.PSB) >= maxSetBytes || len(d.PSB) < maxSetBytes-MaxWordBytes-1 || !strings.HasPrefix(d.PSB, "w0 w1 w2") {
+		t.Errorf("set of %d bytes, want just under %d", len(d.PSB), maxSetBytes)
 	}
 }

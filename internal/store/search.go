@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/mailsync/mailsync/internal/database"
 	"github.com/mailsync/mailsync/internal/fulltext"
 )
@@ -155,7 +157,14 @@ type foundMessage struct {
 // for the viewer, each with the best set it matched in.
 func (s *Store) searchFound(ctx context.Context, workspaceID, viewerID string, words []string, bound int) ([]foundMessage, error) {
 	var query string
+	args := []any{workspaceID, viewerID, matchQuery(s.DB.Kind, words), bound}
 	if s.DB.Kind == database.Postgres {
+		// Planned for its own words each time (an unnamed statement, not
+		// pgx's cached prepared one): a rare word is best found through
+		// the GIN index, a common one by walking message_search_newest
+		// until the newest matches are found; a generic plan would
+		// choose one for all.
+		args = append([]any{pgx.QueryExecModeExec}, args...)
 		query = `SELECT message_id, MIN(found), MAX(sent_at) FROM (
 			(SELECT s.message_id, s.sent_at, 1 AS found FROM message_search s
 				WHERE s.workspace_id = $1 AND s.p @@ $3::tsquery ORDER BY s.sent_at DESC LIMIT $4)
@@ -187,7 +196,7 @@ func (s *Store) searchFound(ctx context.Context, workspaceID, viewerID string, w
 	return queryAll(ctx, s.DB, "search messages", func(r interface{ Scan(...any) error }) (foundMessage, error) {
 		var f foundMessage
 		return f, r.Scan(&f.id, &f.found, &f.sentAt)
-	}, query, workspaceID, viewerID, matchQuery(s.DB.Kind, words), bound)
+	}, query, args...)
 }
 
 // matchQuery writes words as the engine's full-text query: all of them,
