@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/mailsync/mailsync/internal/connect"
-	"github.com/mailsync/mailsync/internal/database"
 	"github.com/mailsync/mailsync/internal/ingest"
 	"github.com/mailsync/mailsync/internal/netguard"
 	"github.com/mailsync/mailsync/internal/secrets"
@@ -37,6 +36,8 @@ func childMain(argv []string) int {
 	fs.StringVar(&a.Password, "password", "", "IMAP password")
 	fs.IntVar(&a.Batch, "batch", 500, "messages per sync batch")
 	fs.StringVar(&a.CPUProfile, "cpuprofile", "", "CPU profile of the first import")
+	fs.IntVar(&a.Rounds, "rounds", 0, "timed no-op and new-mail syncs after the import")
+	fs.BoolVar(&a.TraceSQL, "trace-sql", false, "print the incremental syncs' statements")
 	if err := fs.Parse(argv); err != nil {
 		return 2
 	}
@@ -55,7 +56,8 @@ func childMain(argv []string) int {
 // importChild sets up a workspace and an IMAP account on the database,
 // times a full first sync and then a sync with nothing new.
 func importChild(ctx context.Context, a childArgs) (result, error) {
-	db, err := database.Open(ctx, a.DSN)
+	stmts := &statements{trace: a.TraceSQL}
+	db, err := openDB(ctx, a.DSN, stmts)
 	if err != nil {
 		return result{}, err
 	}
@@ -94,6 +96,11 @@ func importChild(ctx context.Context, a childArgs) (result, error) {
 	}
 	if last.Imported+last.Skipped+last.Failed != 0 {
 		return result{}, fmt.Errorf("second sync found %d new messages, want none", last.Imported+last.Skipped+last.Failed)
+	}
+	if a.Rounds > 0 {
+		if r.Incremental, err = incremental(ctx, syncer, acct.ID, a, &last, stmts); err != nil {
+			return result{}, err
+		}
 	}
 	return r, nil
 }

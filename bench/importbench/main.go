@@ -51,6 +51,8 @@ type config struct {
 	dbs        []database.Kind
 	batch      int
 	cpuprofile string // directory, "" for none
+	rounds     int    // incremental syncs of each kind after the import
+	traceSQL   bool   // print the incremental syncs' statements (PostgreSQL)
 }
 
 func main() {
@@ -81,14 +83,16 @@ func parseFlags(args []string) (config, error) {
 	dbs := fs.String("db", "sqlite,postgres", "databases to import into, comma-separated (sqlite, postgres)")
 	fs.IntVar(&cfg.batch, "batch", 500, "messages per sync batch")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of each import to `DIR`/cpu-<db>.pprof")
+	fs.IntVar(&cfg.rounds, "rounds", 5, "no-op syncs, then syncs of 10 new messages, timed after the import (0: none)")
+	fs.BoolVar(&cfg.traceSQL, "trace-sql", false, "print the statements of the incremental syncs to stderr (PostgreSQL)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	if cfg.n <= 0 || cfg.batch <= 0 {
-		return config{}, errors.New("-n and -batch must be positive")
+	if cfg.n <= 0 || cfg.batch <= 0 || cfg.rounds < 0 {
+		return config{}, errors.New("-n and -batch must be positive, -rounds not negative")
 	}
 	for _, name := range strings.Split(*dbs, ",") {
 		switch kind := database.Kind(strings.TrimSpace(name)); kind {
@@ -185,12 +189,17 @@ func importInto(ctx context.Context, cfg config, kind database.Kind, tmp string,
 	} else {
 		defer removeSQLite(filepath.Join(tmp, "mailsync.db"))
 	}
-	args := childArgs{DSN: dsn, Host: dove.Host(), Port: dove.Port(), User: user, Password: dove.Password(user), Batch: cfg.batch}
+	args := childArgs{DSN: dsn, Host: dove.Host(), Port: dove.Port(), User: user, Password: dove.Password(user), Batch: cfg.batch,
+		Rounds: cfg.rounds, TraceSQL: cfg.traceSQL}
 	if cfg.cpuprofile != "" {
 		args.CPUProfile = filepath.Join(cfg.cpuprofile, "cpu-"+string(kind)+".pprof")
 	}
-	r, err := runChild(ctx, args)
+	d := &deliveries{dove: dove, seed: cfg.seed}
+	r, err := runChild(ctx, args, d)
 	r.Database = string(kind)
+	if xerr := d.expunge(ctx); err == nil {
+		err = xerr
+	}
 	return r, err
 }
 
@@ -203,7 +212,7 @@ func removeSQLite(path string) {
 
 // runChild re-executes this binary to import, and decodes the result it
 // prints on stdout. The child's stderr passes through.
-func runChild(ctx context.Context, args childArgs) (result, error) {
+func runChild(ctx context.Context, args childArgs, d *deliveries) (result, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return result{}, fmt.Errorf("find own binary: %w", err)
@@ -211,7 +220,17 @@ func runChild(ctx context.Context, args childArgs) (result, error) {
 	cmd := exec.CommandContext(ctx, exe, append([]string{childCommand}, args.flags()...)...)
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
+	if err := d.attach(cmd); err != nil {
+		return result{}, err
+	}
+	if err := cmd.Start(); err != nil {
+		d.close()
+		return result{}, fmt.Errorf("import process: %w", err)
+	}
+	d.started(ctx)
+	err = cmd.Wait()
+	d.wait()
+	if err != nil {
 		return result{}, fmt.Errorf("import process: %w", err)
 	}
 	var r result
@@ -229,7 +248,10 @@ func printResults(out io.Writer, results []result) error {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.2f\t%.0f\t%.0f\t%.3f\t\n", r.Database, r.Listed, r.Imported, r.Skipped,
 			r.Failed, r.Seconds, float64(r.Listed)/r.Seconds, mib(r.PeakRSS), r.NoopSeconds)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return printIncremental(out, results)
 }
 
 func mib(bytes int64) float64 { return float64(bytes) / (1 << 20) }
@@ -243,11 +265,14 @@ type childArgs struct {
 	Password   string
 	Batch      int
 	CPUProfile string
+	Rounds     int
+	TraceSQL   bool
 }
 
 func (a childArgs) flags() []string {
 	return []string{"-dsn", a.DSN, "-host", a.Host, "-port", strconv.Itoa(a.Port), "-user", a.User,
-		"-password", a.Password, "-batch", strconv.Itoa(a.Batch), "-cpuprofile", a.CPUProfile}
+		"-password", a.Password, "-batch", strconv.Itoa(a.Batch), "-cpuprofile", a.CPUProfile,
+		"-rounds", strconv.Itoa(a.Rounds), "-trace-sql=" + strconv.FormatBool(a.TraceSQL)}
 }
 
 // result is one database's figures, sent by the child as JSON.
@@ -263,4 +288,6 @@ type result struct {
 	PeakRSS int64 `json:"peak_rss"`
 	// NoopSeconds is a second sync with nothing new on the server.
 	NoopSeconds float64 `json:"noop_seconds"`
+	// Incremental holds the timed incremental syncs (-rounds).
+	Incremental incrResult `json:"incremental"`
 }
