@@ -107,6 +107,22 @@ func (s *Server) CreateFolder(ctx context.Context, user, folder string) error {
 	return nil
 }
 
+// RenameFolder renames a folder, as a user's mail client would.
+func (s *Server) RenameFolder(ctx context.Context, user, from, to string) error {
+	if _, err := s.doveadm(ctx, "mailbox", "rename", "-u", user, "-s", from, to); err != nil {
+		return fmt.Errorf("rename folder %s of %s: %w", from, user, err)
+	}
+	return nil
+}
+
+// DeleteFolder deletes a folder with the messages it holds.
+func (s *Server) DeleteFolder(ctx context.Context, user, folder string) error {
+	if _, err := s.doveadm(ctx, "mailbox", "delete", "-u", user, "-s", folder); err != nil {
+		return fmt.Errorf("delete folder %s of %s: %w", folder, user, err)
+	}
+	return nil
+}
+
 // ExpungeMessageIDs deletes, for good, the messages of folder whose
 // Message-ID header contains one of messageIDs.
 func (s *Server) ExpungeMessageIDs(ctx context.Context, user, folder string, messageIDs ...string) error {

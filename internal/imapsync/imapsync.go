@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"sync/atomic"
@@ -59,6 +60,9 @@ type Config struct {
 	Dial func(ctx context.Context, network, address string) (net.Conn, error)
 	// IdleRefresh is how often Idle re-issues IDLE (default 25 minutes).
 	IdleRefresh time.Duration
+	// Trace, when set, receives the IMAP conversation as sent and read
+	// (tests and benchmarks: it holds the LOGIN password).
+	Trace io.Writer
 }
 
 func (cfg Config) withDefaults() (Config, error) {
@@ -138,7 +142,8 @@ func Dial(ctx context.Context, cfg Config) (*Mailbox, error) {
 	defer stop()
 
 	opts := &imapclient.Options{
-		TLSConfig: cfg.TLSConfig,
+		TLSConfig:   cfg.TLSConfig,
+		DebugWriter: cfg.Trace,
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Expunge: func(uint32) { m.notify() },
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {

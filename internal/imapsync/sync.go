@@ -1,6 +1,7 @@
 package imapsync
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -27,26 +28,44 @@ type cursor struct {
 	uidValidity uint32
 	lastUID     imap.UID // highest UID fetched as new
 	modSeq      uint64   // flag changes up to here are applied (CONDSTORE; 0: none)
+	// count is how many messages the folder held at or below lastUID
+	// when the cursor was made, or more (one expunged meanwhile), never
+	// fewer: UIDs only grow, so the same count later means nothing at or
+	// below lastUID was expunged. -1: unknown (a v1 cursor).
+	count int64
+	// uidNext is the folder's UIDNEXT when every message below it was
+	// fetched or gone; 0 when not known (an intermediate batch).
+	uidNext imap.UID
 }
 
-const cursorVersion = "v1"
+// Cursor versions: v1 has no count and no uidNext; v2 has both.
+const (
+	cursorV1 = "v1"
+	cursorV2 = "v2"
+)
 
 func (c cursor) String() string {
-	return fmt.Sprintf("%s:%d:%d:%d", cursorVersion, c.uidValidity, c.lastUID, c.modSeq)
+	return fmt.Sprintf("%s:%d:%d:%d:%d:%d", cursorV2, c.uidValidity, c.lastUID, c.modSeq, max(c.count, 0), c.uidNext)
 }
 
 func parseCursor(s string) (cursor, error) {
 	parts := strings.Split(s, ":")
-	if len(parts) != 4 || parts[0] != cursorVersion {
+	switch {
+	case len(parts) == 4 && parts[0] == cursorV1:
+		parts = append(parts, "-1", "0")
+	case len(parts) == 6 && parts[0] == cursorV2:
+	default:
 		return cursor{}, fmt.Errorf("unknown cursor %q", s)
 	}
 	validity, err1 := strconv.ParseUint(parts[1], 10, 32)
 	last, err2 := strconv.ParseUint(parts[2], 10, 32)
 	modSeq, err3 := strconv.ParseUint(parts[3], 10, 64)
-	if err := errors.Join(err1, err2, err3); err != nil {
+	count, err4 := strconv.ParseInt(parts[4], 10, 64)
+	next, err5 := strconv.ParseUint(parts[5], 10, 32)
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		return cursor{}, fmt.Errorf("bad cursor %q: %w", s, err)
 	}
-	return cursor{uidValidity: uint32(validity), lastUID: imap.UID(last), modSeq: modSeq}, nil
+	return cursor{uidValidity: uint32(validity), lastUID: imap.UID(last), modSeq: modSeq, count: count, uidNext: imap.UID(next)}, nil
 }
 
 // plan is what one SyncFolder sends, decided before any body is fetched.
@@ -56,6 +75,18 @@ type plan struct {
 	fetches     []chunk              // messages to download, in batches
 	from        cursor               // position before the first batch
 	modSeq      uint64               // HIGHESTMODSEQ once flag updates are applied
+	uidNext     imap.UID             // UIDNEXT once every batch is applied
+	// baseCount is how many messages the folder holds at or below
+	// from.lastUID, and newUIDs those above it the batches fetch: the
+	// count of each batch's cursor.
+	baseCount int64
+	newUIDs   []imap.UID
+}
+
+// countAt is the cursor count once the batches up to lastUID are applied.
+func (p *plan) countAt(lastUID imap.UID) int64 {
+	n, _ := slices.BinarySearch(p.newUIDs, lastUID+1)
+	return p.baseCount + int64(n)
 }
 
 // chunk is one batch of messages to download.
@@ -64,11 +95,14 @@ type chunk struct {
 	lastUID imap.UID // cursor position once applied
 }
 
-// SyncFolder streams the changes of a folder since req.Cursor: the first
-// batch lists every UID in the folder; then come CONDSTORE flag changes
-// (Raw nil) and new or refetched messages, in batches of at most
-// req.BatchSize messages and 32 MiB. The next batch is downloaded while
-// apply runs on the current one.
+// SyncFolder streams the changes of a folder since req.Cursor. The first
+// batch lists every UID in the folder, unless the cursor shows that no
+// message at or below its last UID was expunged (then it only carries the
+// count); then come CONDSTORE flag changes (Raw nil) and new or refetched
+// messages, in batches of at most req.BatchSize messages and 32 MiB. The
+// next batch is downloaded while apply runs on the current one. A folder
+// whose STATUS shows no change since the cursor is not selected at all:
+// its one batch is empty, with the same cursor.
 func (m *Mailbox) SyncFolder(ctx context.Context, req provider.FolderRequest, apply provider.ApplyFunc) error {
 	defer m.guard(ctx)()
 	p, err := m.plan(ctx, req)
@@ -83,38 +117,74 @@ func (m *Mailbox) SyncFolder(ctx context.Context, req provider.FolderRequest, ap
 
 // plan selects the folder and decides every batch.
 func (m *Mailbox) plan(ctx context.Context, req provider.FolderRequest) (*plan, error) {
-	condStore := m.c.Caps().Has(imap.CapCondStore)
-	sel, err := m.c.Select(req.Folder.Name, &imap.SelectOptions{ReadOnly: true, CondStore: condStore}).Wait()
-	if err != nil {
-		return nil, fmt.Errorf("examine: %w", err)
-	}
-	prev, reset := cursor{}, false
+	prev, reset := cursor{count: -1}, false
 	if req.Cursor != "" {
 		c, err := parseCursor(req.Cursor)
 		// A cursor we cannot read is treated like a new UIDVALIDITY.
-		reset = err != nil || c.uidValidity != sel.UIDValidity
+		reset = err != nil
 		if !reset {
 			prev = c
 		}
 	}
-	listing, err := m.listUIDs()
-	if err != nil {
-		return nil, err
+	condStore := m.c.Caps().Has(imap.CapCondStore)
+	if !reset && len(req.Refetch) == 0 {
+		same, err := m.unchanged(req.Folder.Name, prev, condStore)
+		if err != nil {
+			return nil, err
+		}
+		if same {
+			return &plan{from: prev, modSeq: prev.modSeq, uidNext: prev.uidNext, baseCount: prev.count,
+				first: provider.Batch{Listed: int(prev.count)}}, nil
+		}
 	}
-	p := &plan{from: prev}
+	sel, err := m.c.Select(req.Folder.Name, &imap.SelectOptions{ReadOnly: true, CondStore: condStore}).Wait()
+	if err != nil {
+		return nil, fmt.Errorf("examine: %w", err)
+	}
+	if req.Cursor != "" && !reset && prev.uidValidity != sel.UIDValidity {
+		reset, prev = true, cursor{count: -1}
+	}
+	p := &plan{from: prev, uidNext: sel.UIDNext}
 	p.from.uidValidity = sel.UIDValidity
-	p.first = provider.Batch{Reset: reset, Listing: uidStrings(listing), Listed: len(listing)}
 	if condStore && sel.HighestModSeq > 0 {
 		p.modSeq = sel.HighestModSeq
 	} else {
 		p.from.modSeq = 0 // without CONDSTORE flag changes are not tracked
 	}
-
 	batchSize := req.BatchSize
 	if batchSize <= 0 {
 		batchSize = defaultBatchSize
 	}
-	refetch := refetchUIDs(req.Refetch, listing, prev.lastUID)
+
+	var listing []imap.UID
+	var sizes []sized
+	quick := false // no listing needed
+	if !reset && prev.count >= 0 && len(req.Refetch) == 0 {
+		// No listing when the folder holds as many messages at or below
+		// the last UID as the cursor counted: none was expunged.
+		if sizes, err = m.newSizes(sel, prev.lastUID); err != nil {
+			return nil, err
+		}
+		if int64(sel.NumMessages)-int64(len(sizes)) == prev.count {
+			p.first = provider.Batch{Listed: int(sel.NumMessages)}
+			p.baseCount = prev.count
+			for _, s := range sizes {
+				p.newUIDs = append(p.newUIDs, s.uid)
+			}
+			quick = true
+		}
+	}
+	var refetch []imap.UID
+	if !quick {
+		if listing, err = m.listUIDs(); err != nil {
+			return nil, err
+		}
+		p.first = provider.Batch{Reset: reset, Listing: uidStrings(listing), Listed: len(listing)}
+		at, _ := slices.BinarySearch(listing, prev.lastUID+1)
+		p.baseCount, p.newUIDs = int64(at), listing[at:]
+		refetch = refetchUIDs(req.Refetch, listing, prev.lastUID)
+	}
+
 	if p.from.modSeq > 0 && prev.lastUID > 0 && p.modSeq > p.from.modSeq {
 		updates, err := m.flagChanges(prev.lastUID, p.from.modSeq, refetch)
 		if err != nil {
@@ -124,22 +194,68 @@ func (m *Mailbox) plan(ctx context.Context, req provider.FolderRequest) (*plan, 
 			p.flagUpdates = append(p.flagUpdates, b)
 		}
 	}
-
-	var want imap.UIDSet
-	want.AddNum(refetch...)
-	for _, uid := range listing {
-		if uid > prev.lastUID {
-			want.AddNum(uid)
+	if !quick {
+		var want imap.UIDSet
+		want.AddNum(refetch...)
+		want.AddNum(p.newUIDs...)
+		if len(want) > 0 {
+			if sizes, err = m.sizes(want); err != nil {
+				return nil, err
+			}
 		}
 	}
-	if len(want) > 0 {
-		sizes, err := m.sizes(want)
-		if err != nil {
-			return nil, err
-		}
-		p.fetches = chunks(sizes, prev.lastUID, batchSize)
-	}
+	p.fetches = chunks(sizes, prev.lastUID, batchSize)
 	return p, nil
+}
+
+// unchanged reports whether STATUS shows the folder as the cursor left
+// it: the same UIDVALIDITY, UIDNEXT (nothing added), number of messages
+// (nothing expunged) and, with CONDSTORE, HIGHESTMODSEQ (no flag changed).
+func (m *Mailbox) unchanged(folder string, c cursor, condStore bool) (bool, error) {
+	if c.count < 0 || c.uidNext == 0 {
+		return false, nil
+	}
+	// STATUS of the selected folder may answer the session's view, which
+	// has not seen what arrived since (Dovecot does): select it again.
+	if sel := m.c.Mailbox(); sel != nil && sel.Name == folder {
+		return false, nil
+	}
+	st, err := m.status(folder, condStore)
+	if err != nil {
+		return false, err
+	}
+	return st.UIDValidity == c.uidValidity && st.UIDNext == c.uidNext && st.NumMessages != nil &&
+		int64(*st.NumMessages) == c.count && (!condStore || st.HighestModSeq == c.modSeq), nil
+}
+
+// status returns the folder's STATUS.
+func (m *Mailbox) status(folder string, condStore bool) (*imap.StatusData, error) {
+	st, err := m.c.Status(folder, statusItems(condStore)).Wait()
+	if err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+	return st, nil
+}
+
+// statusItems are what unchanged compares.
+func statusItems(condStore bool) *imap.StatusOptions {
+	return &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true, HighestModSeq: condStore}
+}
+
+// newSizes returns the UIDs above lastUID in the selected folder with
+// their sizes, without a command when UIDNEXT shows none can exist.
+func (m *Mailbox) newSizes(sel *imap.SelectData, lastUID imap.UID) ([]sized, error) {
+	if sel.NumMessages == 0 || (sel.UIDNext != 0 && sel.UIDNext <= lastUID+1) {
+		return nil, nil
+	}
+	var set imap.UIDSet
+	set.AddRange(lastUID+1, 0) // lastUID+1:*, which names the last message even when it is below
+	sizes, err := m.sizes(set)
+	if err != nil {
+		return nil, err
+	}
+	at, _ := slices.BinarySearchFunc(sizes, lastUID+1, func(s sized, uid imap.UID) int { return cmp.Compare(s.uid, uid) })
+	return sizes[at:], nil
 }
 
 // listUIDs returns every UID of the selected folder, ascending.
@@ -288,10 +404,15 @@ func (m *Mailbox) stream(ctx context.Context, p *plan, apply provider.ApplyFunc)
 func (m *Mailbox) produce(ctx context.Context, p *plan, out chan<- provider.Batch) error {
 	pos := p.from
 	first := true
+	left := max(len(p.flagUpdates)+len(p.fetches), 1)
 	send := func(b provider.Batch) error {
 		if first {
 			b.Reset, b.Listing, b.Listed = p.first.Reset, p.first.Listing, p.first.Listed
 			first = false
+		}
+		pos.count, pos.uidNext = p.countAt(pos.lastUID), 0
+		if left--; left == 0 {
+			pos.uidNext = p.uidNext // every message below it is fetched, or gone
 		}
 		b.Cursor = pos.String()
 		select {

@@ -56,6 +56,18 @@ func TestFoldersOfWithoutSpecialUse(t *testing.T) {
 	}
 }
 
+func TestPlanCountAt(t *testing.T) {
+	p := &plan{baseCount: 100, newUIDs: []imap.UID{201, 205, 230}}
+	for _, tt := range []struct {
+		lastUID imap.UID
+		want    int64
+	}{{200, 100}, {201, 101}, {204, 101}, {205, 102}, {229, 102}, {230, 103}, {1000, 103}} {
+		if got := p.countAt(tt.lastUID); got != tt.want {
+			t.Errorf("countAt(%d) = %d, want %d", tt.lastUID, got, tt.want)
+		}
+	}
+}
+
 func TestChunks(t *testing.T) {
 	const mib = 1 << 20
 	msgs := []sized{{3, mib}, {11, 20 * mib}, {12, 20 * mib}, {13, 40 * mib}, {14, 1}, {15, 1}, {16, 1}}
@@ -72,12 +84,18 @@ func TestChunks(t *testing.T) {
 }
 
 func TestCursorRoundTrip(t *testing.T) {
-	c := cursor{uidValidity: 1795726668, lastUID: 4242, modSeq: 1 << 40}
+	c := cursor{uidValidity: 1795726668, lastUID: 4242, modSeq: 1 << 40, count: 4000, uidNext: 4243}
 	got, err := parseCursor(c.String())
 	if err != nil || got != c {
 		t.Errorf("parseCursor(%q) = %+v, %v; want %+v", c.String(), got, err, c)
 	}
-	for _, bad := range []string{"garbage", "v0:1:2:3", "v1:1:2", "v1:x:2:3", "v1:1:99999999999:3"} {
+	// A cursor stored before counts were kept: the count is unknown, so
+	// the next sync lists the folder.
+	old := cursor{uidValidity: 7, lastUID: 42, modSeq: 9, count: -1}
+	if got, err := parseCursor("v1:7:42:9"); err != nil || got != old {
+		t.Errorf("parseCursor(v1:7:42:9) = %+v, %v; want %+v", got, err, old)
+	}
+	for _, bad := range []string{"garbage", "v0:1:2:3", "v1:1:2", "v1:x:2:3", "v1:1:99999999999:3", "v2:1:2:3", "v2:1:2:3:x:5", "v1:1:2:3:4:5"} {
 		if _, err := parseCursor(bad); err == nil {
 			t.Errorf("parseCursor(%q) accepted", bad)
 		}

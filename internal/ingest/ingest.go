@@ -107,7 +107,7 @@ func (s *Syncer) leaseTTL() time.Duration {
 // when the credentials are refused (the account is then failed_auth), or
 // another error (the account is then failed, with the reason).
 func (s *Syncer) SyncAccount(ctx context.Context, accountID string) error {
-	a, err := s.Store.AccountByID(ctx, accountID)
+	a, err := s.Store.AccountForSync(ctx, accountID)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ type run struct {
 func (s *Syncer) newRun(ctx context.Context, a *store.Account, owner string, folders []*store.Folder) (*run, error) {
 	// The settings as they are now, after pending rule changes were
 	// applied: a change made later is applied when the run ends.
-	a, err := s.Store.AccountByID(ctx, a.ID)
+	a, err := s.Store.AccountForSync(ctx, a.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +153,10 @@ type parsed struct {
 
 // apply stores one batch, parsed, and its cursor in one transaction.
 func (r *run) apply(ctx context.Context, f *store.Folder, b provider.Batch, results []parsed) error {
+	if unchanged(f, b) {
+		r.report()
+		return nil
+	}
 	var flagOnly []provider.Message
 	for _, m := range b.Messages {
 		if m.Raw == nil {
@@ -227,6 +231,15 @@ func (r *run) apply(ctx context.Context, f *store.Folder, b provider.Batch, resu
 	r.progress.Created += created
 	r.report()
 	return nil
+}
+
+// unchanged reports whether a batch would change nothing stored: no
+// message, no removal, the folder's own cursor and count (a provider that
+// found the folder as the cursor left it). It costs no transaction.
+func unchanged(f *store.Folder, b provider.Batch) bool {
+	listed := listedCount(b)
+	return !b.Reset && b.Listing == nil && len(b.Removed) == 0 && len(b.Messages) == 0 && !b.CountRecorded &&
+		f.Cursor != "" && b.Cursor == f.Cursor && !f.SyncedAt.IsZero() && (listed < 0 || listed == f.Listed)
 }
 
 // importedKeys lists the message keys of the imported messages.

@@ -159,7 +159,7 @@ func ApplyPending(ctx context.Context, st *store.Store, accountID string) (Resul
 }
 
 func applyPending(ctx context.Context, st *store.Store, accountID string, renew func(context.Context) error) (Result, error) {
-	a, err := st.AccountByID(ctx, accountID)
+	a, err := st.AccountForSync(ctx, accountID)
 	if err != nil {
 		return Result{}, err
 	}
@@ -168,7 +168,7 @@ func applyPending(ctx context.Context, st *store.Store, accountID string, renew 
 		return Result{}, err
 	}
 	// Read the rules after the version: they are at least that recent.
-	a, err = st.AccountByID(ctx, accountID)
+	a, err = st.AccountForSync(ctx, accountID)
 	if err != nil {
 		return Result{}, err
 	}

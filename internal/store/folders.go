@@ -39,7 +39,15 @@ type FolderSpec struct {
 // are removed with what they held (their messages are then garbage
 // collected if no other folder holds them).
 func (s *Store) SyncFolders(ctx context.Context, workspaceID, channelID string, specs []FolderSpec) ([]*Folder, error) {
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	// Most syncs find the folders as they were: one read, no write.
+	stored, err := folders(ctx, s.DB, channelID)
+	if err != nil {
+		return nil, err
+	}
+	if sameFolders(stored, specs) {
+		return stored, nil
+	}
+	err = s.Tx(ctx, func(tx *sql.Tx) error {
 		present := map[string]bool{}
 		for _, f := range specs {
 			present[f.Name] = true
@@ -68,6 +76,26 @@ func (s *Store) SyncFolders(ctx context.Context, workspaceID, channelID string, 
 		return nil, err
 	}
 	return folders(ctx, s.DB, channelID)
+}
+
+// sameFolders reports whether the stored folders are exactly specs, with
+// the same roles and selection.
+func sameFolders(stored []*Folder, specs []FolderSpec) bool {
+	if len(stored) != len(specs) {
+		return false
+	}
+	byName := make(map[string]*Folder, len(stored))
+	for _, f := range stored {
+		byName[f.Name] = f
+	}
+	for _, sp := range specs {
+		f, ok := byName[sp.Name]
+		if !ok || f.Role != sp.Role || f.Selected != sp.Selected {
+			return false
+		}
+		delete(byName, sp.Name) // a name listed twice is not the same
+	}
+	return true
 }
 
 func removeFolder(ctx context.Context, tx *sql.Tx, workspaceID, folderID string) error {
