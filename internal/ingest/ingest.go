@@ -284,10 +284,7 @@ func (s *Syncer) syncLeased(ctx context.Context, a *store.Account, owner string,
 	if err != nil {
 		return err
 	}
-	run, err := s.newRun(ctx, a, owner, folders)
-	if err != nil {
-		return err
-	}
+	run := s.newRun(a, owner, folders)
 	defer func() { *progress = run.progress }()
 	start := time.Now()
 	for _, f := range folders {
@@ -319,6 +316,10 @@ func (s *Syncer) syncLeased(ctx context.Context, a *store.Account, owner string,
 // applyRules re-decides the mailbox's past mail if its rules changed
 // since they were last applied (package rules); the caller holds the lease.
 func (s *Syncer) applyRules(ctx context.Context, a *store.Account) error {
+	// Most syncs find no change: one read instead of ApplyPending's three.
+	if _, pending, err := s.Store.PendingRules(ctx, a.ChannelID); err != nil || !pending {
+		return err
+	}
 	res, err := rules.ApplyPending(ctx, s.Store, a.ID)
 	if err != nil {
 		return err

@@ -34,8 +34,8 @@ func (s *Syncer) StoreSent(ctx context.Context, a *store.Account, sentFolder str
 	if err != nil {
 		return "", err
 	}
-	r, err := s.newRun(ctx, a, "", nil) // no lease: the sent message is stored outside a sync, not by batch
-	if err != nil {
+	r := s.newRun(a, "", nil) // no lease: the sent message is stored outside a sync, not by batch
+	if err := r.prepare(ctx); err != nil {
 		return "", err
 	}
 	r.sending = true
