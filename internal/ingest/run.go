@@ -246,15 +246,17 @@ func (r *run) apply(ctx context.Context, f *store.Folder, b provider.Batch, resu
 		r.listed[f.ID] = listed
 	}
 	// A batch that ran alone saw every person before linking its
-	// participants, and no participant was stored unseen by the people it
-	// created: there is nothing to re-link (store.FlushEvents).
+	// participants and every stored message before threading its own, and
+	// nothing was stored unseen by the people it created: there is nothing
+	// to re-link or repair (store.FlushEvents). Of two batches that
+	// overlap, the one committing second does not run alone.
 	if !alone {
 		if err := r.s.Store.LinkUnlinked(ctx, ws, importedEmails(results)); err != nil {
 			return err
 		}
-	}
-	if err := r.s.Store.RepairThreads(ctx, ws, importedKeys(results)); err != nil {
-		return err
+		if err := r.s.Store.RepairThreads(ctx, ws, importedKeys(results)); err != nil {
+			return err
+		}
 	}
 	r.count(results, removed)
 	r.progress.Created += created
