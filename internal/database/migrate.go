@@ -30,8 +30,10 @@ var migrationFiles embed.FS
 // goSteps are migration steps written in Go, run in the transaction of
 // the migration of the same prefix, after its SQL: a backfill that needs
 // what only Go computes (the words package fulltext cuts).
-var goSteps = map[string]func(context.Context, *sql.Tx) error{
-	"0013_search": fulltext.Backfill,
+var goSteps = map[string]func(context.Context, *sql.Tx, Kind) error{
+	"0013_search": func(ctx context.Context, tx *sql.Tx, kind Kind) error {
+		return fulltext.Backfill(ctx, tx, kind == SQLite)
+	},
 }
 
 // migrationNames lists the migration files kind applies, in order.
@@ -53,7 +55,7 @@ func migrationNames(kind Kind) ([]string, error) {
 }
 
 // goStep returns the Go step of a migration file, nil when it has none.
-func goStep(name string) func(context.Context, *sql.Tx) error {
+func goStep(name string) func(context.Context, *sql.Tx, Kind) error {
 	base, _, _ := strings.Cut(path.Base(name), ".")
 	return goSteps[base]
 }
@@ -126,7 +128,7 @@ func applyMigration(ctx context.Context, db *DB, name string) error {
 		}
 	}
 	if step := goStep(name); step != nil {
-		if err := step(ctx, tx); err != nil {
+		if err := step(ctx, tx, db.Kind); err != nil {
 			return fmt.Errorf("migration %s: %w", name, err)
 		}
 	}

@@ -154,13 +154,19 @@ func Insert(ctx context.Context, tx *sql.Tx, docs []Doc) error {
 
 // Backfill indexes, inside tx, every message that has no index row yet:
 // migration 0013 runs it over the messages stored before the index
-// existed, 500 messages to a statement.
-func Backfill(ctx context.Context, tx *sql.Tx) error {
+// existed, 500 messages to a statement. With fts5, it then merges each
+// SQLite FTS5 table into one segment: a bulk load leaves about twenty,
+// and a query of several words walks every one (measured at a million
+// messages: 31-110 ms for a participant's five words, 11 once merged).
+func Backfill(ctx context.Context, tx *sql.Tx, fts5 bool) error {
 	after := ""
 	for {
 		docs, last, err := unindexed(ctx, tx, after, 500)
 		if err != nil {
 			return err
+		}
+		if last == "" && fts5 {
+			return optimize(ctx, tx)
 		}
 		if last == "" {
 			return nil
@@ -170,6 +176,15 @@ func Backfill(ctx context.Context, tx *sql.Tx) error {
 		}
 		after = last
 	}
+}
+
+func optimize(ctx context.Context, tx *sql.Tx) error {
+	for _, table := range []string{"search_p", "search_ps", "search_psb"} {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (`+table+`) VALUES ('optimize')`); err != nil {
+			return fmt.Errorf("merge %s: %w", table, err)
+		}
+	}
+	return nil
 }
 
 // unindexed reads up to n messages without index rows whose id follows

@@ -245,5 +245,5 @@ func seenAt(id, levels string) string {
 // stored before it, for tools that write messages without the store
 // (bench/readbench's generator).
 func (s *Store) IndexUnindexed(ctx context.Context) error {
-	return s.Tx(ctx, func(tx *sql.Tx) error { return fulltext.Backfill(ctx, tx) })
+	return s.Tx(ctx, func(tx *sql.Tx) error { return fulltext.Backfill(ctx, tx, s.DB.Kind == database.SQLite) })
 }
