@@ -188,14 +188,17 @@ func optimize(ctx context.Context, tx *sql.Tx) error {
 }
 
 // unindexed reads up to n messages without index rows whose id follows
-// after, with their participants, and returns their rows and the last id read.
+// after, with their participants, and returns their rows and the last id
+// read. (The second "> $1" is for PostgreSQL: without it, each call
+// merge-joined the messages with every index row from the first,
+// quadratic over a backfill.)
 func unindexed(ctx context.Context, tx *sql.Tx, after string, n int) ([]Doc, string, error) {
 	type msg struct {
 		id, ws, subject, body string
 		sent                  int64
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT m.id, m.workspace_id, m.sent_at, m.subject, m.text_body FROM messages m
-		WHERE m.id > $1 AND NOT EXISTS (SELECT 1 FROM message_search s WHERE s.message_id = m.id)
+		WHERE m.id > $1 AND NOT EXISTS (SELECT 1 FROM message_search s WHERE s.message_id = m.id AND s.message_id > $1)
 		ORDER BY m.id LIMIT $2`, after, n)
 	if err != nil {
 		return nil, "", fmt.Errorf("read messages to index: %w", err)
