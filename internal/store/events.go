@@ -148,6 +148,24 @@ func FlushEvents(ctx context.Context, tx *sql.Tx, workspaceID string) (int64, er
 	return ev.first[workspaceID], nil
 }
 
+// holdEventCounter locks the workspace's event counter row until tx ends,
+// creating it if need be, without numbering anything. A user's edit that
+// gives an address an owner (AddPerson, AddPersonEmail) takes it before it
+// links the address's participants, so that an import batch committing
+// meanwhile cannot look as if it ran alone (see FlushEvents): either the
+// batch numbered its events first, and the edit's link, waiting here until
+// the batch commits, sees its participants; or the edit holds the row
+// first, and the batch's first event does not follow the number it read,
+// so the batch re-links after both committed. Import batches themselves
+// do not need it: of two overlapping batches, the second re-links.
+func holdEventCounter(ctx context.Context, tx *sql.Tx, workspaceID string) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO event_counters (workspace_id, seq) VALUES ($1, 0)
+		ON CONFLICT (workspace_id) DO UPDATE SET seq = event_counters.seq`, workspaceID); err != nil {
+		return fmt.Errorf("lock event counter: %w", err)
+	}
+	return nil
+}
+
 // writeEvents numbers and inserts one workspace's events.
 // It returns the first one's number (0 if there are none).
 func writeEvents(ctx context.Context, tx *sql.Tx, workspaceID string, evs []queued) (int64, error) {

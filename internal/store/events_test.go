@@ -305,3 +305,83 @@ func TestFlushEventsTellsALoneWriter(t *testing.T) {
 		}
 	})
 }
+
+// TestUserLinkAfterALoneBatch is the case the lone-batch signal must not
+// miss (PostgreSQL: SQLite runs one write transaction at a time): a batch
+// stores an unlinked participant and numbers its events, so it ran alone
+// and skips LinkUnlinked; meanwhile a user creates the person owning the
+// address. The user's link waits for the batch to commit and then links
+// the batch's participant.
+func TestUserLinkAfterALoneBatch(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		if db.Kind != database.Postgres {
+			t.Skip("SQLite runs one write transaction at a time")
+		}
+		ctx := context.Background()
+		st := New(db)
+		ws, err := st.CreateWorkspace(ctx, "w", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch, err := st.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq, err := EventSeq(ctx, batch, ws.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := InsertMessages(ctx, batch, ws.ID, []*NewMessage{{Key: "m1", SentAt: time.Now(),
+			Participants: []NewParticipant{{Role: "from", Email: "jane@acme.example"}}}}); err != nil {
+			t.Fatal(err)
+		}
+		first, err := FlushEvents(ctx, batch, ws.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first != seq+1 {
+			t.Fatalf("the batch did not run alone: counter %d at start, first event %d", seq, first)
+		}
+		added := make(chan error, 1)
+		go func() {
+			_, err := st.AddPerson(ctx, ws.ID, NewPerson{Emails: []string{"jane@acme.example"}, CreatedBy: CreatedByUser})
+			added <- err
+		}()
+		// Commit the batch only once the user's transaction waits on a lock:
+		// without the wait, its link would run before the batch's
+		// participant is visible, and the participant would stay unlinked.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var waiting int
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_locks WHERE NOT granted`).Scan(&waiting); err != nil {
+				t.Fatal(err)
+			}
+			if waiting > 0 {
+				break
+			}
+			select {
+			case err := <-added:
+				t.Fatalf("the person was created without waiting for the batch (err %v)", err)
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the user's transaction never waited")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if err := Commit(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-added; err != nil {
+			t.Fatal(err)
+		}
+		var unlinked int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM participants WHERE workspace_id = $1 AND person_id IS NULL`,
+			ws.ID).Scan(&unlinked); err != nil {
+			t.Fatal(err)
+		}
+		if unlinked != 0 {
+			t.Errorf("%d participants left unlinked after a batch that ran alone and a person created meanwhile", unlinked)
+		}
+	})
+}

@@ -82,6 +82,9 @@ func AddPersonTx(ctx context.Context, tx *sql.Tx, workspaceID string, in NewPers
 	if err := emitPersonCreated(ctx, tx, workspaceID, p.ID, emails[0], in); err != nil {
 		return nil, err
 	}
+	if err := holdEventCounter(ctx, tx, workspaceID); err != nil {
+		return nil, err
+	}
 	return p, relinkPeople(ctx, tx, workspaceID, emails)
 }
 

@@ -38,6 +38,9 @@ func (s *Store) AddPersonEmail(ctx context.Context, workspaceID, personID, email
 		if err := emitPersonUpdated(ctx, tx, workspaceID, personID, "add-email"); err != nil {
 			return err
 		}
+		if err := holdEventCounter(ctx, tx, workspaceID); err != nil {
+			return err
+		}
 		return relinkPeople(ctx, tx, workspaceID, []string{email})
 	})
 }
