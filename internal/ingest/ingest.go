@@ -285,6 +285,9 @@ func (s *Syncer) syncLeased(ctx context.Context, a *store.Account, owner string,
 		return err
 	}
 	run := s.newRun(a, owner, folders)
+	if run.refetch, err = s.Store.RefetchUIDs(ctx, a.ChannelID); err != nil {
+		return err
+	}
 	defer func() { *progress = run.progress }()
 	start := time.Now()
 	for _, f := range folders {

@@ -34,6 +34,9 @@ type run struct {
 	progress Progress
 	// listed holds each folder's server count, to report the total.
 	listed map[string]int
+	// refetch holds, by folder id, the uids a rule change asked to fetch
+	// again, read when the run starts.
+	refetch map[string][]string
 	// refetching holds the uids of the current folder fetched again
 	// because a rule change asked for it.
 	refetching map[string]bool
@@ -96,10 +99,7 @@ func (r *run) report() {
 
 func (r *run) syncFolder(ctx context.Context, mb provider.Mailbox, f *store.Folder) error {
 	r.progress.Folder = f.Name
-	refetch, err := r.s.Store.RefetchUIDs(ctx, f.ID)
-	if err != nil {
-		return err
-	}
+	refetch := r.refetch[f.ID]
 	r.refetching = make(map[string]bool, len(refetch))
 	for _, uid := range refetch {
 		r.refetching[uid] = true
@@ -128,7 +128,7 @@ func (r *run) syncFolder(ctx context.Context, mb provider.Mailbox, f *store.Fold
 	// The store runs under the folder sync's context, not the batch's:
 	// the provider may end that one as soon as its last batch is handed over.
 	storeCtx := ctx
-	err = mb.SyncFolder(ctx, req, func(_ context.Context, b provider.Batch) error {
+	err := mb.SyncFolder(ctx, req, func(_ context.Context, b provider.Batch) error {
 		if !r.prepared && hasBodies(b) {
 			// Not while a batch is stored: it reads the rules.
 			if err := wait(); err != nil {

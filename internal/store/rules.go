@@ -241,20 +241,24 @@ func ForgetContactDecisions(ctx context.Context, tx *sql.Tx, channelID string, k
 	return nil
 }
 
-// RefetchUIDs lists the uids of a folder that the next sync fetches again.
-func (s *Store) RefetchUIDs(ctx context.Context, folderID string) ([]string, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT uid FROM folder_items WHERE folder_id = $1 AND refetch ORDER BY uid`, folderID)
+// RefetchUIDs lists, by folder id, the uids of a channel's folders that
+// the next sync fetches again: one statement for the mailbox, however
+// many folders it has (most have none to refetch).
+func (s *Store) RefetchUIDs(ctx context.Context, channelID string) (map[string][]string, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT i.folder_id, i.uid FROM folders f
+		JOIN folder_items i ON i.folder_id = f.id AND i.refetch
+		WHERE f.channel_id = $1 ORDER BY i.folder_id, i.uid`, channelID)
 	if err != nil {
 		return nil, fmt.Errorf("list items to refetch: %w", err)
 	}
 	defer rows.Close()
-	var out []string
+	out := map[string][]string{}
 	for rows.Next() {
-		var uid string
-		if err := rows.Scan(&uid); err != nil {
+		var folder, uid string
+		if err := rows.Scan(&folder, &uid); err != nil {
 			return nil, err
 		}
-		out = append(out, uid)
+		out[folder] = append(out[folder], uid)
 	}
 	return out, rows.Err()
 }
