@@ -15,7 +15,8 @@ import (
 //
 //   - a batch's new participants add their pairs (addBatchContactThreads);
 //   - an address that gains an owner links its past participants
-//     (relinkPeople, LinkUnlinked: addContactThreadsOfEmails);
+//     (relinkPeople: addContactThreadsOfEmails), and so do the
+//     participants LinkUnlinked links (addContactThreadsOfMessages);
 //   - a thread's date changes (refreshThread(s): syncContactThreadDates);
 //   - threads merge (mergeThreads: moveContactThreads, then the merged-away
 //     threads' rows go with them, ON DELETE CASCADE);
@@ -57,6 +58,12 @@ func addBatchContactThreads(ctx context.Context, tx *sql.Tx, ids map[string]stri
 	for i, m := range fresh {
 		msgIDs[i] = ids[m.Key]
 	}
+	return addContactThreadsOfMessages(ctx, tx, msgIDs)
+}
+
+// addContactThreadsOfMessages records the pairs of these messages'
+// participants.
+func addContactThreadsOfMessages(ctx context.Context, tx *sql.Tx, msgIDs []string) error {
 	for _, chunk := range chunks(msgIDs, 500) {
 		if err := addContactThreads(ctx, tx, `p.message_id IN (`+placeholders(1, len(chunk))+`)`, anys(chunk)...); err != nil {
 			return err

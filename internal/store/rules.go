@@ -314,14 +314,17 @@ func (s *Store) LinkUnlinked(ctx context.Context, workspaceID string, emails []s
 	for _, chunk := range chunks(emails, 500) {
 		args := append([]any{workspaceID}, anys(chunk)...)
 		err := s.Tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, `UPDATE participants SET person_id = (SELECT pe.person_id FROM person_emails pe
+			linked, err := queryStrings(ctx, tx, "link participants", `UPDATE participants SET person_id = (SELECT pe.person_id FROM person_emails pe
 				WHERE pe.workspace_id = participants.workspace_id AND pe.email = participants.email)
 				WHERE workspace_id = $1 AND person_id IS NULL AND email IN (`+placeholders(2, len(chunk))+`)
 				AND EXISTS (SELECT 1 FROM person_emails pe WHERE pe.workspace_id = participants.workspace_id
-					AND pe.email = participants.email)`, args...); err != nil {
-				return fmt.Errorf("link participants: %w", err)
+					AND pe.email = participants.email) RETURNING message_id`, args...)
+			if err != nil {
+				return err
 			}
-			return addContactThreadsOfEmails(ctx, tx, workspaceID, chunk)
+			// Only the participants just linked can add a thread to a
+			// contact's list; most calls link none.
+			return addContactThreadsOfMessages(ctx, tx, dedupe(linked))
 		})
 		if err != nil {
 			return err
