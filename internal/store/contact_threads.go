@@ -33,6 +33,9 @@ import (
 // participants p that where selects (its arguments numbered from $1),
 // with their threads' current dates.
 func addContactThreads(ctx context.Context, tx *sql.Tx, where string, args ...any) error {
+	if err := lockThreads(ctx, tx, `SELECT p.thread_id FROM participants p WHERE `+where, args...); err != nil {
+		return err
+	}
 	for _, q := range []string{
 		`INSERT INTO person_threads (person_id, thread_id, last_message_at)
 			SELECT DISTINCT p.person_id, p.thread_id, t.last_message_at
@@ -119,6 +122,9 @@ func moveContactThreads(ctx context.Context, tx *sql.Tx, keep string, others []s
 func refreshContactThreads(ctx context.Context, tx *sql.Tx, threadIDs []string) error {
 	for _, chunk := range chunks(threadIDs, 500) {
 		in := placeholders(1, len(chunk))
+		if err := lockThreads(ctx, tx, `SELECT id FROM threads WHERE id IN (`+in+`)`, anys(chunk)...); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			`DELETE FROM person_threads WHERE thread_id IN (` + in + `) AND NOT EXISTS (SELECT 1 FROM participants p
 				WHERE p.person_id = person_threads.person_id AND p.thread_id = person_threads.thread_id)`,
@@ -138,6 +144,23 @@ func refreshContactThreads(ctx context.Context, tx *sql.Tx, threadIDs []string) 
 				return fmt.Errorf("refresh contact threads: %w", err)
 			}
 		}
+	}
+	return nil
+}
+
+// lockThreads takes a key-share lock on the threads that threadIDs (a
+// query of thread ids) names, on PostgreSQL: a thread that a concurrent
+// merge (RepairThreads, another mailbox's batch) is deleting is waited
+// for, then left out, where a row inserted for it would fail on the
+// foreign key once the merge commits; a thread locked here cannot be
+// deleted until this transaction ends. SQLite runs one write transaction
+// at a time.
+func lockThreads(ctx context.Context, tx *sql.Tx, threadIDs string, args ...any) error {
+	if ev, ok := open.Load(tx); !ok || !ev.(*txEvents).postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT id FROM threads WHERE id IN (`+threadIDs+`) FOR KEY SHARE`, args...); err != nil {
+		return fmt.Errorf("lock threads: %w", err)
 	}
 	return nil
 }

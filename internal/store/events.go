@@ -55,6 +55,8 @@ type queued struct {
 type txEvents struct {
 	list  []queued
 	first map[string]int64
+	// postgres: the transaction runs on PostgreSQL (lockThreads).
+	postgres bool
 }
 
 // open maps each transaction run by Store.Tx to its events.

@@ -179,7 +179,7 @@ func queryStrings(ctx context.Context, q querier, what, query string, args ...an
 // just before commit, in the same transaction.
 func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		ev := &txEvents{}
+		ev := &txEvents{postgres: s.DB.Kind == database.Postgres}
 		open.Store(tx, ev)
 		defer open.Delete(tx)
 		if err := fn(tx); err != nil {
@@ -197,7 +197,7 @@ func (s *Store) Begin(ctx context.Context) (*sql.Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	open.Store(tx, &txEvents{})
+	open.Store(tx, &txEvents{postgres: s.DB.Kind == database.Postgres})
 	return tx, nil
 }
 
