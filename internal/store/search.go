@@ -97,10 +97,9 @@ type SearchHit struct {
 }
 
 // SearchMessages finds the messages in which every word (as
-// fulltext.Words cuts them) occurs
-// in a field the viewer may see: a participant's name or address for
-// anyone, the subject where the viewer sees subjects, the body where the
-// viewer sees bodies. Of the bound newest of them, ranked by where the
+// fulltext.Words cuts them) occurs in a field the viewer may see: a
+// participant's name or address for anyone, the subject where the viewer
+// sees subjects, the body where the viewer sees bodies. Of the bound newest of them, ranked by where the
 // words were found then newest first, it returns how many there are and
 // the page [offset, offset+limit).
 //
