@@ -155,8 +155,14 @@ type foundMessage struct {
 // searchFound runs the index query: the bound newest messages matching
 // for the viewer, each with the best set it matched in.
 func (s *Store) searchFound(ctx context.Context, workspaceID, viewerID string, words []string, bound int) ([]foundMessage, error) {
-	var query string
+	everything, subject, err := s.viewerChannels(ctx, workspaceID, viewerID)
+	if err != nil {
+		return nil, err
+	}
 	args := []any{workspaceID, viewerID, matchQuery(s.DB.Kind, words), bound}
+	seenSubject := seenIn(&args, subject)
+	seenEverything := seenIn(&args, everything)
+	var query string
 	if s.DB.Kind == database.Postgres {
 		// Planned for its own words each time (an unnamed statement, not
 		// pgx's cached prepared one): a rare word is best found through
@@ -169,11 +175,11 @@ func (s *Store) searchFound(ctx context.Context, workspaceID, viewerID string, w
 				WHERE s.workspace_id = $1 AND s.p @@ $3::tsquery ORDER BY s.sent_at DESC LIMIT $4)
 			UNION ALL
 			(SELECT s.message_id, s.sent_at, 2 FROM message_search s
-				WHERE s.workspace_id = $1 AND s.ps @@ $3::tsquery AND ` + seenAt("s.message_id", `'subject', 'everything'`) + `
+				WHERE s.workspace_id = $1 AND s.ps @@ $3::tsquery AND ` + seenSubject("s.message_id") + `
 				ORDER BY s.sent_at DESC LIMIT $4)
 			UNION ALL
 			(SELECT s.message_id, s.sent_at, 3 FROM message_search s
-				WHERE s.workspace_id = $1 AND s.psb @@ $3::tsquery AND ` + seenAt("s.message_id", `'everything'`) + `
+				WHERE s.workspace_id = $1 AND s.psb @@ $3::tsquery AND ` + seenEverything("s.message_id") + `
 				ORDER BY s.sent_at DESC LIMIT $4)) x
 			GROUP BY message_id ORDER BY MAX(sent_at) DESC, message_id LIMIT $4`
 	} else {
@@ -184,11 +190,11 @@ func (s *Store) searchFound(ctx context.Context, workspaceID, viewerID string, w
 				WHERE search_p MATCH $3 AND d.workspace_id = $1 ORDER BY search_p.rowid DESC LIMIT $4)
 			UNION ALL
 			SELECT * FROM (SELECT d.doc, d.message_id, 2 FROM search_ps JOIN search_docs d ON d.doc = search_ps.rowid
-				WHERE search_ps MATCH $3 AND d.workspace_id = $1 AND ` + seenAt("d.message_id", `'subject', 'everything'`) + `
+				WHERE search_ps MATCH $3 AND d.workspace_id = $1 AND ` + seenSubject("d.message_id") + `
 				ORDER BY search_ps.rowid DESC LIMIT $4)
 			UNION ALL
 			SELECT * FROM (SELECT d.doc, d.message_id, 3 FROM search_psb JOIN search_docs d ON d.doc = search_psb.rowid
-				WHERE search_psb MATCH $3 AND d.workspace_id = $1 AND ` + seenAt("d.message_id", `'everything'`) + `
+				WHERE search_psb MATCH $3 AND d.workspace_id = $1 AND ` + seenEverything("d.message_id") + `
 				ORDER BY search_psb.rowid DESC LIMIT $4))
 			GROUP BY doc ORDER BY doc DESC LIMIT $4`
 	}
@@ -196,6 +202,52 @@ func (s *Store) searchFound(ctx context.Context, workspaceID, viewerID string, w
 		var f foundMessage
 		return f, r.Scan(&f.id, &f.found, &f.sentAt)
 	}, query, args...)
+}
+
+// viewerChannels returns the workspace's mailboxes whose messages the
+// viewer sees whole (the viewer's own and those sharing everything) and
+// those whose subjects the viewer sees (these and those sharing the
+// subject): the levels of visibility.For, read once per search so that
+// each candidate costs one probe of folder_items (reading them in the
+// query made PostgreSQL join channels and accounts again for each).
+func (s *Store) viewerChannels(ctx context.Context, workspaceID, viewerID string) (everything, subject []string, err error) {
+	type channel struct {
+		id, visibility string
+		own            bool
+	}
+	chans, err := queryAll(ctx, s.DB, "viewer's mailboxes", func(r interface{ Scan(...any) error }) (channel, error) {
+		var c channel
+		return c, r.Scan(&c.id, &c.visibility, &c.own)
+	}, `SELECT c.id, c.visibility, a.member_id = $2 FROM channels c JOIN connected_accounts a ON a.id = c.account_id
+		WHERE c.workspace_id = $1`, workspaceID, viewerID)
+	for _, c := range chans {
+		if c.own || c.visibility == "everything" {
+			everything = append(everything, c.id)
+		}
+		if c.own || c.visibility == "everything" || c.visibility == "subject" {
+			subject = append(subject, c.id)
+		}
+	}
+	return everything, subject, err
+}
+
+// seenIn adds channels to args and returns the SQL test that the viewer
+// ($2) sees the message whose id is in a column: a mailbox among
+// channels holds it, or an access grant opens its thread to the viewer.
+// The grants' subquery is uncorrelated: built once per query. (A
+// workspace has far fewer mailboxes than the 32,766 parameters SQLite
+// takes.)
+func seenIn(args *[]any, channels []string) func(id string) string {
+	in := "NULL" // no mailbox: only grants
+	if len(channels) > 0 {
+		in = placeholders(len(*args)+1, len(channels))
+		*args = append(*args, anys(channels)...)
+	}
+	return func(id string) string {
+		return `(EXISTS (SELECT 1 FROM folder_items i WHERE i.message_id = ` + id + ` AND i.channel_id IN (` + in + `))
+		OR ` + id + ` IN (SELECT gm.id FROM access_requests r JOIN messages gm ON gm.thread_id = r.thread_id
+			WHERE r.requester_id = $2 AND r.status = 'granted'))`
+	}
 }
 
 // matchQuery writes words as the engine's full-text query: all of them,
@@ -223,20 +275,6 @@ func indexForSearch(ctx context.Context, tx *sql.Tx, workspaceID string, ids map
 		docs[i] = fulltext.NewDoc(ids[m.Key], workspaceID, Millis(m.SentAt), m.Subject, m.Text, parts)
 	}
 	return fulltext.Insert(ctx, tx, docs)
-}
-
-// seenAt is the SQL test that the viewer ($2) sees the message whose id
-// is in column id at one of levels: a mailbox holding it is the viewer's
-// own or shares at one of them, or an access grant opens its thread to
-// the viewer. Both subqueries are uncorrelated, so that the database
-// builds the viewer's mailboxes and granted messages once per query and
-// tests each candidate with one index probe (folder_items by message).
-func seenAt(id, levels string) string {
-	return `(EXISTS (SELECT 1 FROM folder_items i WHERE i.message_id = ` + id + ` AND i.channel_id IN (
-			SELECT c.id FROM channels c JOIN connected_accounts a ON a.id = c.account_id
-			WHERE c.workspace_id = $1 AND (a.member_id = $2 OR c.visibility IN (` + levels + `))))
-		OR ` + id + ` IN (SELECT gm.id FROM access_requests r JOIN messages gm ON gm.thread_id = r.thread_id
-			WHERE r.requester_id = $2 AND r.status = 'granted'))`
 }
 
 // IndexUnindexed adds to the search index every message that is not in
