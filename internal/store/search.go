@@ -29,11 +29,11 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 //
 // Each of the three is a range of an index (migration 0012_people_search):
 // the texts from q up to q followed by the greatest code point, in the
-// byte order of SQLite's BINARY collation and of PostgreSQL's C and
-// C.UTF-8 collations. LIKE 'q%' rechecks the range, so a database whose
-// collation orders text otherwise may miss matches but never returns a
-// person who does not match. A q in the middle of a word ("oe" for
-// "Doe") is not searched: that would read every person (LIKE '%q%').
+// byte order of SQLite's BINARY collation and of PostgreSQL's "C" (named
+// in the comparison, whatever the database's own collation). LIKE 'q%'
+// rechecks the range (wildcards in q are escaped). A q in the middle of a
+// word ("oe" for "Doe") is not searched: that would read every person
+// (LIKE '%q%').
 func (s *Store) SearchPeople(ctx context.Context, workspaceID, q string, limit int) ([]*Person, error) {
 	if limit <= 0 {
 		limit = 100
@@ -43,8 +43,15 @@ func (s *Store) SearchPeople(ctx context.Context, workspaceID, q string, limit i
 		return s.people(ctx, personSelect+` WHERE p.workspace_id = $1 ORDER BY p.last_name, p.first_name, p.id LIMIT $2`,
 			workspaceID, limit)
 	}
+	// PostgreSQL compares in the C collation whatever the database's, so
+	// that the range is the texts starting with q (migration 0016).
+	collate := ""
+	if s.DB.Kind == database.Postgres {
+		collate = ` COLLATE "C"`
+	}
 	starts := func(expr string) string {
-		return expr + ` >= $2 AND ` + expr + ` < $3 AND ` + expr + ` LIKE $4 ESCAPE '\'`
+		ranged := "(" + expr + ")" + collate
+		return ranged + ` >= $2 AND ` + ranged + ` < $3 AND ` + expr + ` LIKE $4 ESCAPE '\'`
 	}
 	// The people are looked up by id: the subqueries scope them to the
 	// workspace (SQLite would otherwise read the workspace's people and
