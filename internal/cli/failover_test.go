@@ -39,7 +39,12 @@ func TestWorkerKilledMidImport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs three workers for about a minute")
 	}
-	const mailboxes, perMailbox = 12, 300
+	// Each mailbox takes three batches (the provider's 500 messages each):
+	// a mailbox is "mid-import" (status importing, items stored, lease
+	// held) only between its first commit and its last, and with a single
+	// batch that window was a few milliseconds once a lone batch stopped
+	// running LinkUnlinked and RepairThreads after its commit.
+	const mailboxes, perMailbox = 12, 1100
 	bin := buildBinary(t)
 	var users []string
 	for i := 1; i <= mailboxes; i++ {
