@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -75,6 +76,28 @@ func (f *fixture) sync(user string) {
 	f.t.Helper()
 	if err := f.syncer.SyncAccount(f.ctx, f.accounts[user].ID); err != nil {
 		f.t.Fatalf("sync %s: %v", user, err)
+	}
+}
+
+// syncAtOnce imports these users' mailboxes concurrently, each in batches
+// of batchSize, and fails the test if any sync fails.
+func (f *fixture) syncAtOnce(batchSize int, users ...string) {
+	f.t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, len(users))
+	for i, user := range users {
+		syncer := &ingest.Syncer{Store: f.st, Box: f.box, Connect: f.syncer.Connect, BatchSize: batchSize}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = syncer.SyncAccount(f.ctx, f.accounts[user].ID)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			f.t.Fatal(err)
+		}
 	}
 }
 

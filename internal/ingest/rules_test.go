@@ -4,13 +4,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mailsync/mailsync/internal/database"
 	"github.com/mailsync/mailsync/internal/database/dbtest"
-	"github.com/mailsync/mailsync/internal/ingest"
 	"github.com/mailsync/mailsync/internal/rules"
 	"github.com/mailsync/mailsync/internal/store"
 )
@@ -460,22 +458,7 @@ func TestConcurrentImportsCreateEachContactOnce(t *testing.T) {
 			}
 			f.deliver(user, "Sent", raws...)
 		}
-		var wg sync.WaitGroup
-		errs := make([]error, 2)
-		for i, user := range []string{"user1", "user2"} {
-			syncer := &ingest.Syncer{Store: f.st, Box: f.box, Connect: f.syncer.Connect, BatchSize: 3}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i] = syncer.SyncAccount(f.ctx, f.accounts[user].ID)
-			}()
-		}
-		wg.Wait()
-		for _, err := range errs {
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+		f.syncAtOnce(3, "user1", "user2")
 		people := f.peopleByEmail()
 		for _, c := range customers {
 			if people[c] == "" {

@@ -2,13 +2,11 @@ package ingest_test
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mailsync/mailsync/internal/database"
 	"github.com/mailsync/mailsync/internal/database/dbtest"
-	"github.com/mailsync/mailsync/internal/ingest"
 )
 
 // Two mailboxes importing at once, each holding half of the same
@@ -38,22 +36,7 @@ func TestConcurrentSplitConversationsJoin(t *testing.T) {
 		}
 		f.deliver("user1", "INBOX", r1...)
 		f.deliver("user2", "INBOX", r2...)
-		var wg sync.WaitGroup
-		errs := make([]error, 2)
-		for i, user := range []string{"user1", "user2"} {
-			syncer := &ingest.Syncer{Store: f.st, Box: f.box, Connect: f.syncer.Connect, BatchSize: 2}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i] = syncer.SyncAccount(f.ctx, f.accounts[user].ID)
-			}()
-		}
-		wg.Wait()
-		for _, err := range errs {
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+		f.syncAtOnce(2, "user1", "user2")
 		if n := f.count(`SELECT COUNT(DISTINCT thread_id) FROM messages`); n != 30 {
 			t.Errorf("%d threads, want 30", n)
 		}
