@@ -65,9 +65,10 @@ func queryParam(name, typ, desc string) obj {
 var noContent = obj{"description": "done"}
 
 var (
-	idParam     = pathParam("id", "the id; an id of another workspace answers 404 like an unknown one")
-	pageParams  = []obj{queryParam("limit", "integer", "page size, 1..1000 (default 50)"), queryParam("offset", "integer", "rows to skip (default 0)")}
-	searchParam = queryParam("q", "string", "only those whose name or address contains this text")
+	idParam            = pathParam("id", "the id; an id of another workspace answers 404 like an unknown one")
+	pageParams         = []obj{queryParam("limit", "integer", "page size, 1..1000 (default 50)"), queryParam("offset", "integer", "rows to skip (default 0)")}
+	peopleSearchParam  = queryParam("q", "string", "only those whose full name (\"First Last\"), last name or one of whose addresses starts with this text, case-insensitive")
+	companySearchParam = queryParam("q", "string", "only those whose name or domain contains this text")
 )
 
 // repairOp answers 202 when a repair was queued and 200 when there was
@@ -87,7 +88,7 @@ func threadsOp(of string) obj {
 func openAPIDocument() obj {
 	paths := obj{
 		"/people": obj{
-			"get":  withParams(op("List people", "200", reply("people", arrayOf(ref("Person")))), searchParam),
+			"get":  withParams(op("List people", "200", reply("people", arrayOf(ref("Person")))), peopleSearchParam),
 			"post": withBody(op("Create a person (lifts a deletion's suppression of its addresses)", "201", reply("the new person", ref("Person")), "400", "409"), ref("NewPerson")),
 		},
 		"/people/{id}": obj{
@@ -96,7 +97,7 @@ func openAPIDocument() obj {
 		},
 		"/people/{id}/threads": obj{"get": threadsOp("person")},
 		"/companies": obj{
-			"get": withParams(op("List companies", "200", reply("companies", arrayOf(ref("Company")))), searchParam),
+			"get": withParams(op("List companies", "200", reply("companies", arrayOf(ref("Company")))), companySearchParam),
 		},
 		"/companies/{id}": obj{
 			"get":    withParams(op("Get a company", "200", reply("the company", ref("Company")), "404"), idParam),
@@ -112,9 +113,10 @@ func openAPIDocument() obj {
 				"200", reply("the message", ref("MessageDetail")), "404"), idParam),
 		},
 		"/search": obj{
-			"get": withParams(op("Search the messages the caller may see, best match first: every word must occur in a "+
-				"participant's name or address, or in the subject or body where the caller sees them (a withheld field never "+
-				"matches, counts or ranks); ranked among the 1,000 newest matches",
+			"get": withParams(op("Search the messages the caller may see: every word must be a whole word of a "+
+				"participant's name or address, or of the subject or body where the caller sees them (a withheld field never "+
+				"matches, counts or ranks); participant matches first, then subject, then body, newest first within each, "+
+				"among the 1,000 newest matches",
 				"200", reply("a page of messages, redacted for the caller", ref("SearchPage")), "400"),
 				append([]obj{{"name": "q", "in": "query", "required": true, "schema": str(), "description": "the words, case-insensitive"}}, pageParams...)...),
 		},
